@@ -1,0 +1,141 @@
+//! Recognising transaction-control statements.
+//!
+//! The runner wraps each migration in its own transaction, so it must know
+//! when a script tries to manage transactions itself.
+
+use crate::lexer::{Lexer, TokenKind};
+use crate::Dialect;
+
+/// What kind of transaction control a statement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionControl {
+    /// `BEGIN ...`, `START TRANSACTION ...`.
+    Begin,
+    /// `COMMIT ...`, `END ...` (but not `COMMIT PREPARED`).
+    Commit,
+    /// `ROLLBACK ...`, `ABORT ...` (but not `ROLLBACK ... TO [SAVEPOINT]` or
+    /// `ROLLBACK PREPARED`).
+    Rollback,
+    /// Two-phase commit: `PREPARE TRANSACTION`, `COMMIT PREPARED`,
+    /// `ROLLBACK PREPARED`.
+    Other,
+}
+
+/// How many leading words are enough to decide; `ROLLBACK TRANSACTION TO`
+/// is the longest prefix that matters.
+const LEADING_WORDS: usize = 3;
+
+/// Classifies a statement by its leading keywords, skipping comments and
+/// whitespace, case-insensitively. Savepoint commands (`SAVEPOINT`,
+/// `RELEASE`, `ROLLBACK TO`) give `None`: they are legal inside the
+/// transaction the runner opens.
+pub fn transaction_control(statement_text: &str) -> Option<TransactionControl> {
+    // The PostgreSQL lexer is a superset for the purpose of finding leading
+    // keywords, so the dialect does not matter here. Lexing stops at the first
+    // problem, which is fine since only the first few words are needed.
+    let words: Vec<String> = Lexer::new(statement_text, Dialect::Postgres)
+        .map_while(Result::ok)
+        .filter(|t| !t.kind.is_trivia())
+        .take(LEADING_WORDS)
+        .map_while(|t| {
+            (t.kind == TokenKind::Word).then(|| t.text(statement_text).to_ascii_lowercase())
+        })
+        .collect();
+    let word = |i: usize| words.get(i).map(String::as_str);
+
+    match word(0)? {
+        // SQLite's `BEGIN DEFERRED|IMMEDIATE|EXCLUSIVE` is covered too.
+        "begin" => Some(TransactionControl::Begin),
+        "start" if word(1) == Some("transaction") => Some(TransactionControl::Begin),
+        "commit" if word(1) == Some("prepared") => Some(TransactionControl::Other),
+        "commit" | "end" => Some(TransactionControl::Commit),
+        "rollback" if word(1) == Some("prepared") => Some(TransactionControl::Other),
+        "rollback" => {
+            let next = match word(1) {
+                Some("work" | "transaction") => word(2),
+                other => other,
+            };
+            (next != Some("to")).then_some(TransactionControl::Rollback)
+        }
+        "abort" => Some(TransactionControl::Rollback),
+        "prepare" if word(1) == Some("transaction") => Some(TransactionControl::Other),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TransactionControl::*;
+    use super::*;
+
+    #[test]
+    fn begin_forms() {
+        for s in [
+            "BEGIN",
+            "begin work",
+            "Begin Transaction Isolation Level Serializable",
+            "START TRANSACTION READ ONLY",
+            "BEGIN IMMEDIATE TRANSACTION",
+            "begin deferred",
+            "-- lead\n/* c */ BEGIN;",
+        ] {
+            assert_eq!(transaction_control(s), Some(Begin), "{s}");
+        }
+    }
+
+    #[test]
+    fn commit_and_rollback_forms() {
+        for s in [
+            "COMMIT",
+            "commit work",
+            "END",
+            "end transaction",
+            "COMMIT AND CHAIN",
+        ] {
+            assert_eq!(transaction_control(s), Some(Commit), "{s}");
+        }
+        for s in [
+            "ROLLBACK",
+            "rollback work",
+            "ABORT",
+            "abort transaction",
+            "ROLLBACK AND NO CHAIN",
+        ] {
+            assert_eq!(transaction_control(s), Some(Rollback), "{s}");
+        }
+    }
+
+    #[test]
+    fn two_phase_is_other() {
+        for s in [
+            "PREPARE TRANSACTION 'x'",
+            "COMMIT PREPARED 'x'",
+            "rollback prepared 'x'",
+        ] {
+            assert_eq!(transaction_control(s), Some(Other), "{s}");
+        }
+    }
+
+    #[test]
+    fn not_transaction_control() {
+        for s in [
+            "SAVEPOINT a",
+            "RELEASE SAVEPOINT a",
+            "ROLLBACK TO a",
+            "rollback to savepoint a",
+            "ROLLBACK TRANSACTION TO SAVEPOINT a",
+            "rollback work to a",
+            "PREPARE q AS SELECT 1",
+            "START",
+            "select 1",
+            "beginning",
+            "\"BEGIN\"",
+            "'begin'",
+            "",
+            "-- begin",
+            "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END",
+        ] {
+            assert_eq!(transaction_control(s), None, "{s}");
+        }
+    }
+}
