@@ -1,0 +1,457 @@
+//! Loading a migrations folder into a validated [`MigrationSet`].
+//!
+//! Everything wrong with the folder is collected and reported at once, each problem naming its
+//! file (and line and column where there is one), so a user fixes them in one pass. A set that
+//! has any problem is never returned: nothing can reach a database from a broken folder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ratchet_sql::{Dialect, LineIndex, TransactionControl};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::{Checksum, Migration, Retired, TransactionMode, Version};
+
+/// `NNNN_snake_case_name.sql`, as in the specification. Projects using timestamps configure
+/// their own, e.g. `^\d{14}_[a-z0-9_]+\.sql$`.
+pub const DEFAULT_NAME_PATTERN: &str = r"^\d{4}_[a-z0-9_]+\.sql$";
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Applied to the whole file name of up migrations (and to retired / down files after
+    /// removing `.retired` / turning `.down.sql` into `.sql`).
+    pub name_pattern: Regex,
+    /// Decides the lexical rules used to split statements (dollar quotes exist only in
+    /// PostgreSQL, trigger bodies need care in SQLite).
+    pub dialect: Dialect,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            name_pattern: Regex::new(DEFAULT_NAME_PATTERN).expect("the default pattern is valid"),
+            dialect: Dialect::Postgres,
+        }
+    }
+}
+
+/// One thing wrong with the folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadProblem {
+    pub path: PathBuf,
+    /// 1-based; present when the problem is inside the file.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Every problem found while loading, sorted by file and position.
+#[derive(Debug, Clone, thiserror::Error, Serialize)]
+#[error("the migration set in {dir} has {} problem(s)", problems.len())]
+pub struct LoadProblems {
+    pub dir: PathBuf,
+    pub problems: Vec<LoadProblem>,
+}
+
+/// The validated content of a migrations folder, migrations in ascending version order.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    pub dir: PathBuf,
+    pub migrations: Vec<Migration>,
+    pub retired: Vec<Retired>,
+}
+
+enum Entry {
+    Up,
+    Down { up_name: String },
+    Retired { base_name: String },
+}
+
+impl MigrationSet {
+    /// Reads and validates `dir`. Dot-files (`.gitkeep`) are the only entries ignored; any
+    /// other file or folder that is not a migration is a problem, because a file the tool
+    /// silently skips is a migration that silently never runs.
+    pub fn load(dir: &Path, options: &LoadOptions) -> Result<MigrationSet, LoadProblems> {
+        let mut problems = Vec::new();
+        let fail = |problems: Vec<LoadProblem>| LoadProblems {
+            dir: dir.to_owned(),
+            problems,
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                return Err(fail(vec![LoadProblem {
+                    path: dir.to_owned(),
+                    line: None,
+                    column: None,
+                    message: format!("cannot read the migrations folder: {err}"),
+                }]))
+            }
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => files.push(entry.path()),
+                Err(err) => problems.push(file_problem(dir, format!("cannot list entry: {err}"))),
+            }
+        }
+        files.sort();
+
+        let mut ups: Vec<(PathBuf, String)> = Vec::new();
+        let mut downs: HashMap<String, PathBuf> = HashMap::new();
+        let mut retired = Vec::new();
+        for path in files {
+            let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
+            else {
+                problems.push(file_problem(
+                    &path,
+                    "the file name is not valid UTF-8".into(),
+                ));
+                continue;
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                problems.push(file_problem(
+                    &path,
+                    "a folder inside the migrations folder: ratchet does not read sub-folders, \
+                     so its files would never run; move them up or out"
+                        .into(),
+                ));
+                continue;
+            }
+            let entry = if let Some(base) = file_name.strip_suffix(".retired") {
+                Entry::Retired {
+                    base_name: base.to_owned(),
+                }
+            } else if let Some(stem) = file_name.strip_suffix(".down.sql") {
+                Entry::Down {
+                    up_name: format!("{stem}.sql"),
+                }
+            } else {
+                Entry::Up
+            };
+            let checked_name = match &entry {
+                Entry::Up => &file_name,
+                Entry::Down { up_name } => up_name,
+                Entry::Retired { base_name } => base_name,
+            };
+            if !options.name_pattern.is_match(checked_name) {
+                problems.push(file_problem(
+                    &path,
+                    format!(
+                        "the name does not match the migration name rule {} (expected e.g. 0001_create_users.sql)",
+                        options.name_pattern.as_str()
+                    ),
+                ));
+                continue;
+            }
+            let Some((version, _)) = Version::from_leading_digits(checked_name) else {
+                problems.push(file_problem(
+                    &path,
+                    "the name does not start with a version number that fits in 64 bits".into(),
+                ));
+                continue;
+            };
+            match entry {
+                Entry::Up => ups.push((path, file_name)),
+                Entry::Down { up_name } => {
+                    downs.insert(up_name, path);
+                }
+                Entry::Retired { base_name } => retired.push(Retired {
+                    version,
+                    name: base_name.trim_end_matches(".sql").to_owned(),
+                    path,
+                }),
+            }
+        }
+
+        // Versions are identities: two files claiming one version (a retired one included)
+        // would make the history ambiguous.
+        let mut claimed: BTreeMap<Version, Vec<PathBuf>> = BTreeMap::new();
+        for (path, name) in &ups {
+            if let Some((version, _)) = Version::from_leading_digits(name) {
+                claimed.entry(version).or_default().push(path.clone());
+            }
+        }
+        for r in &retired {
+            claimed.entry(r.version).or_default().push(r.path.clone());
+        }
+        for (version, paths) in &claimed {
+            if paths.len() > 1 {
+                for path in paths {
+                    let others: Vec<String> = paths
+                        .iter()
+                        .filter(|p| *p != path)
+                        .map(|p| display_name(p))
+                        .collect();
+                    problems.push(file_problem(
+                        path,
+                        format!(
+                            "version {version} is used by more than one file (also {})",
+                            others.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+
+        for (up_name, path) in &downs {
+            if !ups.iter().any(|(_, name)| name == up_name) {
+                problems.push(file_problem(
+                    path,
+                    format!("rollback file without its migration: {up_name} does not exist"),
+                ));
+            }
+        }
+
+        let mut migrations = Vec::new();
+        for (path, file_name) in ups {
+            let down = downs.get(&file_name).cloned();
+            match load_file(&path, &file_name, down, options) {
+                Ok(migration) => migrations.push(migration),
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+        migrations.sort_by_key(|m| m.version);
+        retired.sort_by_key(|r| r.version);
+
+        resolve_dependencies(&mut migrations, &retired, &mut problems);
+
+        if problems.is_empty() {
+            Ok(MigrationSet {
+                dir: dir.to_owned(),
+                migrations,
+                retired,
+            })
+        } else {
+            problems.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+            problems.dedup();
+            Err(fail(problems))
+        }
+    }
+
+    pub fn get(&self, version: Version) -> Option<&Migration> {
+        self.migrations
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()
+            .map(|i| &self.migrations[i])
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn file_problem(path: &Path, message: String) -> LoadProblem {
+    LoadProblem {
+        path: path.to_owned(),
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+fn at(path: &Path, index: &LineIndex, offset: usize, message: String) -> LoadProblem {
+    let (line, column) = index.line_col(offset);
+    LoadProblem {
+        path: path.to_owned(),
+        line: Some(line),
+        column: Some(column),
+        message,
+    }
+}
+
+fn load_file(
+    path: &Path,
+    file_name: &str,
+    down: Option<PathBuf>,
+    options: &LoadOptions,
+) -> Result<Migration, Vec<LoadProblem>> {
+    let bytes = std::fs::read(path)
+        .map_err(|err| vec![file_problem(path, format!("cannot read the file: {err}"))])?;
+    let checksum = Checksum::of(&bytes);
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(err) => {
+            let valid = err.utf8_error().valid_up_to();
+            let bytes = err.into_bytes();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            let (line, column) = LineIndex::new(prefix).line_col(valid);
+            return Err(vec![LoadProblem {
+                path: path.to_owned(),
+                line: Some(line),
+                column: Some(column),
+                message: format!(
+                    "the file is not valid UTF-8 (byte 0x{:02x} at offset {valid}); save it as UTF-8",
+                    bytes[valid]
+                ),
+            }]);
+        }
+    };
+    let index = LineIndex::new(&source);
+    let mut problems = Vec::new();
+
+    let directives = match ratchet_sql::parse_directives(&source, options.dialect) {
+        Ok(d) => d,
+        Err(errors) => {
+            for e in errors {
+                problems.push(at(path, &index, e.offset, e.message));
+            }
+            Default::default()
+        }
+    };
+    let mut statements = match ratchet_sql::split(&source, options.dialect) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(at(path, &index, e.offset, e.to_string_without_offset()));
+            Vec::new()
+        }
+    };
+    let transaction = if directives.no_transaction {
+        TransactionMode::None
+    } else {
+        TransactionMode::PerMigration
+    };
+
+    let mut unwrapped_transaction = false;
+    if transaction == TransactionMode::PerMigration {
+        let controls: Vec<(usize, TransactionControl)> = statements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| ratchet_sql::transaction_control(s.text(&source)).map(|c| (i, c)))
+            .collect();
+        let last = statements.len().wrapping_sub(1);
+        let whole_file_pair = controls.len() == 2
+            && controls[0] == (0, TransactionControl::Begin)
+            && controls[1] == (last, TransactionControl::Commit);
+        if whole_file_pair {
+            statements.pop();
+            statements.remove(0);
+            unwrapped_transaction = true;
+        } else {
+            for (i, control) in controls {
+                let word = match control {
+                    TransactionControl::Begin => "BEGIN",
+                    TransactionControl::Commit => "COMMIT",
+                    TransactionControl::Rollback => "ROLLBACK",
+                    TransactionControl::Other => "two-phase transaction control",
+                };
+                problems.push(at(
+                    path,
+                    &index,
+                    statements[i].range.start,
+                    format!(
+                        "{word} inside a transactional migration: ratchet already runs each migration in \
+                         its own transaction (only one BEGIN/COMMIT pair around the whole file is \
+                         accepted); remove it, or add `-- ratchet:no-transaction` to the header"
+                    ),
+                ));
+            }
+        }
+    }
+
+    let version = Version::from_leading_digits(file_name)
+        .map(|(v, _)| v)
+        .expect("checked by the caller");
+    if problems.is_empty() {
+        Ok(Migration {
+            version,
+            name: file_name.trim_end_matches(".sql").to_owned(),
+            path: path.to_owned(),
+            source,
+            checksum,
+            directives,
+            transaction,
+            statements,
+            unwrapped_transaction,
+            depends: Vec::new(),
+            down,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// Turns each `DEPENDS` reference (a version, a file name or a name without `.sql`) into a
+/// version, and checks that it exists, is not retired and comes earlier: numeric order is the
+/// execution order, so a dependency on a later migration can never be satisfied.
+fn resolve_dependencies(
+    migrations: &mut [Migration],
+    retired: &[Retired],
+    problems: &mut Vec<LoadProblem>,
+) {
+    let known: Vec<(Version, String)> = migrations
+        .iter()
+        .map(|m| (m.version, m.name.clone()))
+        .collect();
+    for migration in migrations.iter_mut() {
+        let index = LineIndex::new(&migration.source);
+        let mut resolved = Vec::new();
+        for dep in &migration.directives.depends {
+            let target = dep.target.trim();
+            let stem = target.strip_suffix(".sql").unwrap_or(target);
+            let wanted = stem
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| stem.parse::<u64>().ok().map(Version))
+                .flatten();
+            let names = |version: Version, name: &str| match wanted {
+                Some(w) => w == version,
+                None => name == stem,
+            };
+            let found = known.iter().find(|(v, name)| names(*v, name));
+            let problem = match found {
+                None if retired.iter().any(|r| names(r.version, &r.name)) => Some(format!(
+                    "depends on {target}, which is retired and never runs"
+                )),
+                None => Some(format!(
+                    "depends on {target}, which does not exist in this folder"
+                )),
+                Some((version, name)) if *version >= migration.version => Some(format!(
+                    "depends on {name}, whose version {version} is not lower than this migration's \
+                     {}: migrations run in version order, so it would run after this one",
+                    migration.version
+                )),
+                Some((version, _)) => {
+                    resolved.push(*version);
+                    None
+                }
+            };
+            if let Some(message) = problem {
+                problems.push(at(&migration.path, &index, dep.offset, message));
+            }
+        }
+        migration.depends = resolved;
+    }
+}
+
+/// [`ratchet_sql::SplitError`]'s own message ends with a byte offset; load problems carry a
+/// line and column instead.
+trait WithoutOffset {
+    fn to_string_without_offset(&self) -> String;
+}
+
+impl WithoutOffset for ratchet_sql::SplitError {
+    fn to_string_without_offset(&self) -> String {
+        format!("{} is never closed", self.kind)
+    }
+}
