@@ -1,0 +1,466 @@
+//! SQLite: the embedded default. SQLite serialises writers itself, so the runner lock is
+//! `BEGIN IMMEDIATE` around each migration, and the history is re-read inside that
+//! transaction: two processes can never both apply one migration.
+
+use std::time::{Duration, Instant};
+
+use ratchet_core::history::{derive, Derived};
+use ratchet_core::{HistoryRow, Migration, Outcome, TransactionMode};
+use rusqlite::{Connection, ErrorCode, OptionalExtension};
+
+use crate::error::StatementError;
+use crate::history_sql::{self, NewRow, Who, COLUMNS, INSERT_COLUMNS};
+use crate::{
+    Applied, ApplyError, ApplySettings, ConnectOptions, DatabaseUrl, Driver, DriverError,
+    LockHolder, RecordRequest, RunnerLock, TableName,
+};
+
+pub(crate) struct SqliteDriver {
+    conn: Connection,
+    url: String,
+    table: TableName,
+    who: Who,
+    busy_timeout: Duration,
+}
+
+#[derive(Debug)]
+struct NoLock;
+impl RunnerLock for NoLock {}
+
+impl SqliteDriver {
+    pub(crate) fn connect(options: &ConnectOptions) -> Result<SqliteDriver, DriverError> {
+        let DatabaseUrl::Sqlite(path) = &options.url else {
+            unreachable!("connect() dispatches on the URL kind")
+        };
+        let url = options.url.to_string();
+        let conn = Connection::open(path).map_err(|e| DriverError::Connect {
+            url: url.clone(),
+            message: e.to_string(),
+        })?;
+        // Fail fast on a file that is not a database, instead of on the first real query.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+            .map_err(|e| DriverError::Connect {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+        conn.busy_timeout(options.connect_timeout)
+            .map_err(|e| database("configuring the connection", &e))?;
+        Ok(SqliteDriver {
+            conn,
+            url,
+            table: options.history_table.clone(),
+            who: Who {
+                db_user: std::env::var("USER").ok(),
+                host: crate::host_name(),
+            },
+            busy_timeout: options.connect_timeout,
+        })
+    }
+
+    fn table_exists(&self) -> Result<bool, DriverError> {
+        let master = match &self.table.schema {
+            Some(schema) => format!("{}.sqlite_master", crate::quote_ident(schema)),
+            None => "sqlite_master".to_owned(),
+        };
+        self.conn
+            .query_row(
+                &format!("SELECT count(*) FROM {master} WHERE type = 'table' AND name = ?1"),
+                [&self.table.name],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| database("looking for the history table", &e))
+    }
+
+    fn rows(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<HistoryRow>, DriverError> {
+        if !self.table_exists()? {
+            return Ok(Vec::new());
+        }
+        let table = self.table.to_string();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {} {filter} ORDER BY id",
+            self.table.quoted()
+        );
+        let read = || -> rusqlite::Result<Vec<(HistoryRow, String, String, i64)>> {
+            let mut statement = self.conn.prepare(&sql)?;
+            let rows = statement.query_map(params, |r| {
+                Ok((
+                    HistoryRow {
+                        id: r.get(0)?,
+                        version: ratchet_core::Version(0),
+                        name: r.get(2)?,
+                        kind: ratchet_core::Kind::Apply,
+                        success: r.get(4)?,
+                        outcome: Outcome::Applied,
+                        checksum: r.get(6)?,
+                        checksum_algorithm: r.get(7)?,
+                        chain_hash: r.get(8)?,
+                        started_at: r.get(9)?,
+                        finished_at: r.get(10)?,
+                        execution_ms: r.get(11)?,
+                        db_user: r.get(12)?,
+                        host: r.get(13)?,
+                        tool_version: r.get(14)?,
+                        error: r.get(15)?,
+                        failed_statement: r.get(16)?,
+                        reason: r.get(17)?,
+                    },
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(1)?,
+                ))
+            })?;
+            rows.collect()
+        };
+        let raw = read().map_err(|e| database("reading the history", &e))?;
+        raw.into_iter()
+            .map(|(mut row, kind, outcome, version)| {
+                row.kind = history_sql::parse_kind(&table, &kind)?;
+                row.outcome = history_sql::parse_outcome(&table, &outcome)?;
+                row.version = history_sql::parse_version(&table, version)?;
+                Ok(row)
+            })
+            .collect()
+    }
+
+    fn insert_row(&self, mut row: NewRow, tip: Option<&str>) -> rusqlite::Result<HistoryRow> {
+        row.link(tip);
+        let sql = format!(
+            "INSERT INTO {} ({INSERT_COLUMNS}) VALUES \
+             (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+            self.table.quoted()
+        );
+        let version = i64::try_from(row.version.0).unwrap_or(i64::MAX);
+        self.conn.prepare_cached(&sql)?.execute(rusqlite::params![
+            version,
+            row.name,
+            row.kind.as_str(),
+            row.success(),
+            row.outcome.as_str(),
+            row.checksum,
+            row.checksum_algorithm,
+            row.chain_hash,
+            row.started_at,
+            row.finished_at,
+            row.execution_ms,
+            row.db_user,
+            row.host,
+            crate::TOOL_VERSION,
+            row.error,
+            row.failed_statement,
+            row.reason,
+        ])?;
+        Ok(row.into_row(self.conn.last_insert_rowid()))
+    }
+
+    /// `BEGIN IMMEDIATE` takes SQLite's write lock now rather than at the first write, so two
+    /// runners cannot both read "not applied" and then both apply.
+    fn begin_immediate(&self) -> Result<(), DriverError> {
+        let started = Instant::now();
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+            if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) {
+                DriverError::LockTimeout {
+                    waited: started.elapsed(),
+                    holder: None,
+                }
+            } else {
+                database("starting a write transaction", &e)
+            }
+        })
+    }
+
+    /// The rows of one version and the chain tip, read inside the write transaction.
+    fn fresh_state(
+        &self,
+        migration: &Migration,
+    ) -> Result<(Vec<HistoryRow>, Option<String>), DriverError> {
+        let version = i64::try_from(migration.version.0).unwrap_or(i64::MAX);
+        let rows = self.rows("WHERE version = ?1", &[&version])?;
+        let tip = if self.table_exists()? {
+            self.conn
+                .query_row(
+                    &format!(
+                        "SELECT chain_hash FROM {} WHERE chain_hash IS NOT NULL AND success \
+                         ORDER BY id DESC LIMIT 1",
+                        self.table.quoted()
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| database("reading the history", &e))?
+        } else {
+            None
+        };
+        Ok((rows, tip))
+    }
+
+    fn run_statements(&self, migration: &Migration) -> Result<(), (usize, rusqlite::Error)> {
+        for (i, statement) in migration.statements.iter().enumerate() {
+            self.conn
+                .execute_batch(statement.text(&migration.source))
+                .map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
+    fn apply_in_transaction(&mut self, migration: &Migration) -> Result<Applied, ApplyError> {
+        self.begin_immediate()?;
+        let (rows, tip) = match self.fresh_state(migration) {
+            Ok(state) => state,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        };
+        if matches!(derive(rows.iter()), Derived::Applied { .. }) {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Ok(Applied::AlreadyApplied);
+        }
+        let clock = Instant::now();
+        let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
+        match self.run_statements(migration) {
+            Ok(()) => {
+                row.finish(clock);
+                let committed = self
+                    .insert_row(row, tip.as_deref())
+                    .and_then(|recorded| self.conn.execute_batch("COMMIT").map(|()| recorded));
+                match committed {
+                    Ok(recorded) => Ok(Applied::Ran(Box::new(recorded))),
+                    Err(e) => {
+                        let _ = self.conn.execute_batch("ROLLBACK");
+                        Err(database(&format!("recording {}", migration.name), &e).into())
+                    }
+                }
+            }
+            Err((index, err)) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                let error = statement_error(migration, index, &err);
+                row.outcome = Outcome::RolledBack;
+                row.finish(clock);
+                row.error = Some(error.summary());
+                let not_recorded = self.insert_row(row, None).err().map(|e| e.to_string());
+                Err(ApplyError::Statement {
+                    error: Box::new(error),
+                    outcome: Outcome::RolledBack,
+                    invalid_indexes: Vec::new(),
+                    not_recorded,
+                })
+            }
+        }
+    }
+
+    fn apply_without_transaction(&mut self, migration: &Migration) -> Result<Applied, ApplyError> {
+        let context = format!("applying {}", migration.name);
+        // Claim the migration atomically: re-read and write the `started` row in one write
+        // transaction, then run the statements in autocommit.
+        self.begin_immediate()?;
+        let claimed = (|| -> Result<bool, DriverError> {
+            let (rows, _) = self.fresh_state(migration)?;
+            if matches!(derive(rows.iter()), Derived::Applied { .. }) {
+                return Ok(false);
+            }
+            let mut started = NewRow::apply(migration, Outcome::Started, &self.who);
+            started.error = Some(
+                "started outside a transaction and no outcome was recorded: the process was \
+                 killed part way"
+                    .into(),
+            );
+            self.insert_row(started, None)
+                .map_err(|e| database(&context, &e))?;
+            Ok(true)
+        })();
+        match claimed {
+            Ok(true) => self
+                .conn
+                .execute_batch("COMMIT")
+                .map_err(|e| database(&context, &e))?,
+            Ok(false) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Ok(Applied::AlreadyApplied);
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+        let clock = Instant::now();
+        let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
+        let result = self.run_statements(migration);
+        row.finish(clock);
+        self.begin_immediate()?;
+        let tip = self
+            .fresh_state(migration)
+            .map(|(_, tip)| tip)
+            .unwrap_or_default();
+        let outcome = match result {
+            Ok(()) => self
+                .insert_row(row, tip.as_deref())
+                .map(|row| Applied::Ran(Box::new(row)))
+                .map_err(|e| database(&context, &e).into()),
+            Err((index, err)) => {
+                let error = statement_error(migration, index, &err);
+                row.outcome = Outcome::Failed;
+                row.error = Some(error.summary());
+                row.failed_statement = i32::try_from(index + 1).ok();
+                let not_recorded = self.insert_row(row, None).err().map(|e| e.to_string());
+                Err(ApplyError::Statement {
+                    error: Box::new(error),
+                    outcome: Outcome::Failed,
+                    invalid_indexes: Vec::new(),
+                    not_recorded,
+                })
+            }
+        };
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(database(&context, &e).into());
+        }
+        outcome
+    }
+}
+
+impl Driver for SqliteDriver {
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+
+    fn read_history(&mut self) -> Result<Vec<HistoryRow>, DriverError> {
+        self.rows("", &[])
+    }
+
+    fn lock(
+        &mut self,
+        _wait: Duration,
+        _on_wait: &mut dyn FnMut(&LockHolder),
+    ) -> Result<Box<dyn RunnerLock>, DriverError> {
+        Ok(Box::new(NoLock))
+    }
+
+    fn ensure_history_table(&mut self) -> Result<(), DriverError> {
+        let table = self.table.quoted();
+        let index = match &self.table.schema {
+            Some(schema) => format!(
+                "{}.{}",
+                crate::quote_ident(schema),
+                crate::quote_ident(&format!("{}_version_idx", self.table.name))
+            ),
+            None => crate::quote_ident(&format!("{}_version_idx", self.table.name)),
+        };
+        let started = Instant::now();
+        // SQLite's DDL is transactional and IF NOT EXISTS is silent, so concurrent first
+        // runs are safe.
+        self.conn
+            .execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {table} (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    version INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    success INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    checksum TEXT,
+                    checksum_algorithm TEXT,
+                    chain_hash TEXT,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    execution_ms INTEGER,
+                    db_user TEXT,
+                    host TEXT,
+                    tool_version TEXT NOT NULL,
+                    error TEXT,
+                    failed_statement INTEGER,
+                    reason TEXT
+                );
+                CREATE INDEX IF NOT EXISTS {index} ON {} (version);",
+                crate::quote_ident(&self.table.name)
+            ))
+            .map_err(|e| {
+                if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) {
+                    DriverError::LockTimeout {
+                        waited: started.elapsed(),
+                        holder: None,
+                    }
+                } else {
+                    database("creating the history table", &e)
+                }
+            })
+    }
+
+    fn apply(
+        &mut self,
+        migration: &Migration,
+        _settings: ApplySettings,
+    ) -> Result<Applied, ApplyError> {
+        // lock_timeout/statement_timeout have no SQLite equivalent; waiting for the write
+        // lock is bounded by busy_timeout (lock_wait) instead.
+        let _ = self.busy_timeout;
+        match migration.transaction {
+            TransactionMode::PerMigration => self.apply_in_transaction(migration),
+            TransactionMode::None => self.apply_without_transaction(migration),
+        }
+    }
+
+    fn record(&mut self, request: &RecordRequest) -> Result<HistoryRow, DriverError> {
+        let context = "writing the history";
+        self.begin_immediate()?;
+        let result = (|| {
+            let rows = self.rows("", &[])?;
+            let tip = history_sql::chain_tip(&rows);
+            self.insert_row(NewRow::record(request, &self.who), tip.as_deref())
+                .map_err(|e| database(context, &e))
+        })();
+        match result {
+            Ok(row) => {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(|e| database(context, &e))?;
+                Ok(row)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+fn statement_error(migration: &Migration, index: usize, err: &rusqlite::Error) -> StatementError {
+    let text = migration.statement_text(index);
+    let (offset, message, code) = match err {
+        rusqlite::Error::SqlInputError {
+            error,
+            msg,
+            sql,
+            offset,
+            ..
+        } => {
+            // execute_batch reports the offset within the remaining tail it prepared.
+            let base = text.len().saturating_sub(sql.len());
+            let at = usize::try_from(*offset).ok().map(|o| base + o);
+            (at, msg.clone(), Some(error.extended_code))
+        }
+        rusqlite::Error::SqliteFailure(error, msg) => (
+            None,
+            msg.clone().unwrap_or_else(|| error.to_string()),
+            Some(error.extended_code),
+        ),
+        other => (None, other.to_string(), None),
+    };
+    let mut e = StatementError::at(migration, index, offset);
+    e.message = message;
+    e.sqlstate = code.map(|c| format!("SQLITE_{c}"));
+    e
+}
+
+fn database(context: &str, err: &rusqlite::Error) -> DriverError {
+    DriverError::Database {
+        context: context.to_owned(),
+        message: err.to_string(),
+        sqlstate: None,
+    }
+}
