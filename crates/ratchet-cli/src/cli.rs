@@ -1,0 +1,102 @@
+//! The command line, as clap sees it. No logic here: `main` hands the parsed values to the
+//! command modules.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ratchet",
+    version,
+    about = "Strict schema migrations for PostgreSQL and SQLite",
+    long_about = "Strict schema migrations for PostgreSQL and SQLite.\n\n\
+        Exit codes: 0 ok; 1 problems found or a migration failed; 2 bad invocation, \
+        configuration or migration set (nothing touched the database); 3 the database \
+        could not be reached or another runner's lock was not released in time."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Configuration file [default: ./ratchet.toml if it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL (overrides RATCHET_DATABASE_URL, DATABASE_URL and the file)
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Migrations folder (overrides `migrations` in the file)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Output format on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print only results and errors, no progress
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write ratchet.toml and the migrations folder
+    Init,
+    /// Create the next numbered migration file
+    New(NewArgs),
+    /// Show every migration and its state
+    Status,
+    /// Apply pending migrations in order
+    Migrate(MigrateArgs),
+    /// Exit 0 only if every migration is applied, unchanged, and the history is intact
+    Verify,
+    /// Show every attempt recorded in the history table
+    History,
+    /// Record a human fix: clear a failed state, or accept a changed checksum
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// What the migration does, e.g. add_email_to_users
+    pub name: String,
+    /// Add `-- ratchet:no-transaction` (for CREATE INDEX CONCURRENTLY and the like)
+    #[arg(long)]
+    pub no_transaction: bool,
+    /// Also create the matching .down.sql
+    #[arg(long)]
+    pub down: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply nothing above this version
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<u64>,
+    /// Print the plan and the SQL; touch nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("action").required(true).args(["failed", "accept_checksum"]))]
+pub struct RepairArgs {
+    /// Clear the failed state of this version (after fixing the database by hand)
+    #[arg(long, value_name = "VERSION")]
+    pub failed: Option<u64>,
+    /// Accept the current file's checksum for this applied version
+    #[arg(long, value_name = "VERSION")]
+    pub accept_checksum: Option<u64>,
+    /// Why (recorded in the history)
+    #[arg(long, required = true)]
+    pub reason: String,
+}

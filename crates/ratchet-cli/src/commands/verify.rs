@@ -1,0 +1,57 @@
+use std::process::ExitCode;
+
+use ratchet::{MigrationState, Migrator};
+use serde_json::json;
+
+use crate::failure::{blocker_json, Failure};
+use crate::output::{Output, Tone};
+
+/// The deploy gate: exit 0 only when every file is applied with an equal checksum, the
+/// history chain is intact, and nothing is failed, pending or out of order.
+pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
+    let set = migrator.load()?;
+    let mut session = super::connect(migrator, out)?;
+    let report = session.verify(&set)?;
+    let plan = &report.plan;
+    let not_applied: Vec<_> = plan
+        .entries
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.state,
+                MigrationState::Pending | MigrationState::OutOfOrder
+            )
+        })
+        .collect();
+    if out.json() {
+        out.document(&json!({
+            "ok": report.ok,
+            "database": super::database_label(migrator),
+            "applied": plan.count(MigrationState::Applied),
+            "not_applied": not_applied.iter().map(|e| &e.name).collect::<Vec<_>>(),
+            "blockers": blocker_json(&plan.blockers),
+        }));
+    } else if report.ok {
+        out.line(&format!(
+            "{}: {} migration(s) applied, checksums and history chain intact",
+            out.paint(Tone::Green, "ok"),
+            plan.count(MigrationState::Applied)
+        ));
+    } else {
+        out.line(&format!(
+            "{}: the database does not match the migrations",
+            out.paint(Tone::Red, "FAILED")
+        ));
+        for entry in &not_applied {
+            out.line(&format!(
+                "  - {} is not applied ({})",
+                entry.name,
+                entry.state.as_str()
+            ));
+        }
+        for blocker in &plan.blockers {
+            out.line(&format!("  - {}", blocker.message()));
+        }
+    }
+    Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
+}

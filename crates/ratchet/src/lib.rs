@@ -1,0 +1,36 @@
+//! ratchet: strict schema migrations for PostgreSQL and SQLite.
+//!
+//! The [`Migrator`] is what an application embeds and what the `ratchet` CLI drives:
+//!
+//! ```no_run
+//! use ratchet::{Migrator, Settings};
+//!
+//! let settings = Settings {
+//!     database_url: Some("sqlite:app.db".into()),
+//!     ..Settings::default()
+//! };
+//! let migrator = Migrator::new(settings)?;
+//! let set = migrator.load()?;                    // validate the folder: nothing touched yet
+//! let mut session = migrator.connect(ratchet::ignore_notices())?;
+//! session.migrate(&set, &ratchet::MigrateOptions::default(), &mut |_event| {})?;
+//! session.verify(&set)?.into_result()?;          // refuse to start on a drifted database
+//! # Ok::<(), ratchet::Error>(())
+//! ```
+
+mod error;
+mod migrator;
+
+pub use error::Error;
+pub use migrator::{
+    ignore_notices, Event, MigrateOptions, MigrateReport, Migrator, RepairAction, Session,
+    Settings, VerifyReport,
+};
+pub use ratchet_core::{
+    self as core, Blocker, Checksum, HistoryRow, Kind, LoadProblem, LoadProblems, Migration,
+    MigrationSet, MigrationState, Outcome, Plan, StatusEntry, TransactionMode, Version,
+};
+pub use ratchet_driver::{
+    redact, ApplyError, DatabaseUrl, DriverError, LockHolder, Notice, NoticeSink, StatementError,
+    TOOL_VERSION,
+};
+pub use ratchet_sql as sql;

@@ -1,0 +1,386 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratchet_core::{
+    plan, HistoryRow, Kind, LoadOptions, MigrationSet, MigrationState, Outcome, Plan, PlanOptions,
+    Version, DEFAULT_NAME_PATTERN,
+};
+use ratchet_driver::{
+    Applied, ApplySettings, ConnectOptions, DatabaseUrl, Driver, LockHolder, NoticeSink,
+    RecordRequest, TableName,
+};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::Error;
+
+/// Everything a [`Migrator`] needs; every field has the default of the specification.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: Option<String>,
+    pub migrations_dir: PathBuf,
+    /// `name` or `schema.name`.
+    pub history_table: String,
+    pub name_pattern: String,
+    /// Apply migrations whose version is below the newest applied one instead of refusing.
+    pub out_of_order: bool,
+    /// Per-migration default; a file's `-- ratchet:lock-timeout` overrides it. Zero: none.
+    pub lock_timeout: Duration,
+    /// Per-migration default; `-- ratchet:statement-timeout` overrides it. Zero: none.
+    pub statement_timeout: Duration,
+    /// How long a runner waits for another runner to finish.
+    pub lock_wait: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: None,
+            migrations_dir: PathBuf::from("migrations"),
+            history_table: "ratchet_history".into(),
+            name_pattern: DEFAULT_NAME_PATTERN.into(),
+            out_of_order: false,
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::ZERO,
+            lock_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Progress of a run, for a UI to render.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// Another runner holds the lock; this one waits.
+    WaitingForLock {
+        holder: &'a LockHolder,
+        wait: Duration,
+    },
+    LockAcquired,
+    Applying {
+        migration: &'a ratchet_core::Migration,
+    },
+    Applied {
+        migration: &'a ratchet_core::Migration,
+        row: &'a HistoryRow,
+    },
+    /// Another runner applied it first (SQLite re-checks inside the write transaction).
+    AlreadyApplied {
+        migration: &'a ratchet_core::Migration,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MigrateOptions {
+    pub target: Option<Version>,
+}
+
+/// What `migrate` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrateReport {
+    /// The plan as it stood under the lock, before anything ran.
+    pub plan: Plan,
+    pub applied: Vec<HistoryRow>,
+}
+
+/// The outcome of `verify`: the plan, clean or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub plan: Plan,
+    pub ok: bool,
+}
+
+impl VerifyReport {
+    /// For start-up gates: `Err` unless everything is applied and intact.
+    pub fn into_result(self) -> Result<Plan, Error> {
+        if self.ok {
+            Ok(self.plan)
+        } else {
+            Err(Error::Blocked {
+                plan: Box::new(self.plan),
+            })
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairAction {
+    /// Clear the failed state of this version: a human fixed the database; the migration is
+    /// pending again.
+    ClearFailed(Version),
+    /// Record the file's current checksum as the applied one (a deliberate edit).
+    AcceptChecksum(Version),
+}
+
+/// Discards server notices; for callers that do not show them.
+pub fn ignore_notices() -> NoticeSink {
+    Arc::new(|_| {})
+}
+
+/// A validated configuration. Creating one checks the settings; it touches nothing.
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    settings: Settings,
+    url: Option<DatabaseUrl>,
+    table: TableName,
+    pattern: Regex,
+}
+
+impl Migrator {
+    pub fn new(settings: Settings) -> Result<Migrator, Error> {
+        let url = settings
+            .database_url
+            .as_deref()
+            .map(DatabaseUrl::parse)
+            .transpose()
+            .map_err(|e| Error::Config {
+                message: e.to_string(),
+            })?;
+        let table = TableName::parse(&settings.history_table).map_err(|e| Error::Config {
+            message: format!("history_table: {e}"),
+        })?;
+        let pattern = Regex::new(&settings.name_pattern).map_err(|e| Error::Config {
+            message: format!("name_pattern is not a valid regular expression: {e}"),
+        })?;
+        Ok(Migrator {
+            settings,
+            url,
+            table,
+            pattern,
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The database URL, if one is configured. Its `Display` hides the password.
+    pub fn url(&self) -> Option<&DatabaseUrl> {
+        self.url.as_ref()
+    }
+
+    /// Reads and validates the migrations folder. Pure: no connection is made, so a broken
+    /// folder is reported before anything can touch the database.
+    pub fn load(&self) -> Result<MigrationSet, Error> {
+        let options = LoadOptions {
+            name_pattern: self.pattern.clone(),
+            dialect: self
+                .url
+                .as_ref()
+                .map(DatabaseUrl::dialect)
+                .unwrap_or(ratchet_sql::Dialect::Postgres),
+        };
+        Ok(MigrationSet::load(&self.settings.migrations_dir, &options)?)
+    }
+
+    /// Opens a session. `notices` receives server notices as they arrive.
+    pub fn connect(&self, notices: NoticeSink) -> Result<Session, Error> {
+        let url = self.url.clone().ok_or_else(|| Error::Config {
+            message: "no database URL: pass --database-url, set RATCHET_DATABASE_URL or \
+                      DATABASE_URL, or set database_url in ratchet.toml"
+                .into(),
+        })?;
+        let options = ConnectOptions {
+            url,
+            history_table: self.table.clone(),
+            application_name: "ratchet".into(),
+            notices,
+            connect_timeout: self.settings.lock_wait.min(Duration::from_secs(10)),
+        };
+        let driver = ratchet_driver::connect(&options)?;
+        Ok(Session {
+            settings: self.settings.clone(),
+            driver,
+        })
+    }
+}
+
+/// A connection to the database plus the settings to run with.
+pub struct Session {
+    settings: Settings,
+    driver: Box<dyn Driver>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("database", &self.driver.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    fn plan_options(
+        &self,
+        set: &MigrationSet,
+        target: Option<Version>,
+    ) -> Result<PlanOptions, Error> {
+        if let Some(target) = target {
+            if set.get(target).is_none() {
+                return Err(Error::UnknownTarget(target));
+            }
+        }
+        Ok(PlanOptions {
+            target,
+            out_of_order: self.settings.out_of_order,
+        })
+    }
+
+    /// The plan against the current history, without taking the lock or creating anything:
+    /// what `status` and `migrate --dry-run` show.
+    pub fn plan(&mut self, set: &MigrationSet, target: Option<Version>) -> Result<Plan, Error> {
+        let options = self.plan_options(set, target)?;
+        let rows = self.driver.read_history()?;
+        Ok(plan(set, &rows, &options))
+    }
+
+    /// Every row of the history, oldest first.
+    pub fn history(&mut self) -> Result<Vec<HistoryRow>, Error> {
+        Ok(self.driver.read_history()?)
+    }
+
+    /// Whether the database is exactly what the folder says: every migration applied,
+    /// checksums equal, chain intact, nothing failed, pending or out of order.
+    pub fn verify(&mut self, set: &MigrationSet) -> Result<VerifyReport, Error> {
+        let plan = self.plan(set, None)?;
+        Ok(VerifyReport {
+            ok: plan.is_clean(),
+            plan,
+        })
+    }
+
+    /// Applies the pending migrations in order, one transaction each (unless a file says
+    /// `no-transaction`), under the runner lock. Stops at the first failure.
+    ///
+    /// # Locking
+    /// The lock is taken before the history is read, and the plan is made from that read,
+    /// so two runners never plan from the same history. It is released when this returns,
+    /// on every path, including a panic (the guard's `Drop`), and by the server if the
+    /// process dies.
+    pub fn migrate(
+        &mut self,
+        set: &MigrationSet,
+        options: &MigrateOptions,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<MigrateReport, Error> {
+        let plan_options = self.plan_options(set, options.target)?;
+        let wait = self.settings.lock_wait;
+        let _lock = self.driver.lock(wait, &mut |holder| {
+            on_event(Event::WaitingForLock { holder, wait });
+        })?;
+        on_event(Event::LockAcquired);
+        self.driver.ensure_history_table()?;
+        let rows = self.driver.read_history()?;
+        let plan = plan(set, &rows, &plan_options);
+        if !plan.blockers.is_empty() {
+            return Err(Error::Blocked {
+                plan: Box::new(plan),
+            });
+        }
+        let mut applied = Vec::new();
+        for version in &plan.steps {
+            let migration = set.get(*version).expect("plan steps come from the set");
+            on_event(Event::Applying { migration });
+            let settings = ApplySettings {
+                lock_timeout: Some(
+                    migration
+                        .directives
+                        .lock_timeout
+                        .unwrap_or(self.settings.lock_timeout),
+                ),
+                statement_timeout: Some(
+                    migration
+                        .directives
+                        .statement_timeout
+                        .unwrap_or(self.settings.statement_timeout),
+                ),
+            };
+            match self.driver.apply(migration, settings) {
+                Ok(Applied::Ran(row)) => {
+                    on_event(Event::Applied {
+                        migration,
+                        row: &row,
+                    });
+                    applied.push(*row);
+                }
+                Ok(Applied::AlreadyApplied) => on_event(Event::AlreadyApplied { migration }),
+                Err(source) => {
+                    return Err(Error::Migration {
+                        source: Box::new(source),
+                        applied,
+                    })
+                }
+            }
+        }
+        Ok(MigrateReport { plan, applied })
+    }
+
+    /// Records a human decision in the history (itself an appended row with its reason).
+    pub fn repair(
+        &mut self,
+        set: &MigrationSet,
+        action: RepairAction,
+        reason: &str,
+    ) -> Result<HistoryRow, Error> {
+        if reason.trim().is_empty() {
+            return Err(Error::Repair {
+                message: "--reason must say why (it is recorded in the history)".into(),
+            });
+        }
+        let _lock = self.driver.lock(self.settings.lock_wait, &mut |_| {})?;
+        self.driver.ensure_history_table()?;
+        let rows = self.driver.read_history()?;
+        let current = plan(set, &rows, &PlanOptions::default());
+        let (version, outcome, checksum) = match action {
+            RepairAction::ClearFailed(v) | RepairAction::AcceptChecksum(v) => {
+                let entry = current.entries.iter().find(|e| e.version == v);
+                let state = entry.map(|e| e.state);
+                match (action, state) {
+                    (RepairAction::ClearFailed(_), Some(MigrationState::Failed)) => {
+                        (v, Outcome::Cleared, None)
+                    }
+                    (RepairAction::AcceptChecksum(_), Some(MigrationState::Modified)) => {
+                        let file = set.get(v).map(|m| m.checksum.hex.clone());
+                        (v, Outcome::Accepted, file)
+                    }
+                    (_, None) => {
+                        return Err(Error::Repair {
+                            message: format!("no migration has version {v}"),
+                        })
+                    }
+                    (RepairAction::ClearFailed(_), Some(state)) => {
+                        return Err(Error::Repair {
+                            message: format!(
+                                "version {v} is {}, not failed: nothing to clear",
+                                state.as_str()
+                            ),
+                        })
+                    }
+                    (RepairAction::AcceptChecksum(_), Some(state)) => {
+                        return Err(Error::Repair {
+                            message: format!(
+                                "version {v} is {}, not modified: there is no changed checksum to accept",
+                                state.as_str()
+                            ),
+                        })
+                    }
+                }
+            }
+        };
+        let name = current
+            .entries
+            .iter()
+            .find(|e| e.version == version)
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        Ok(self.driver.record(&RecordRequest {
+            version,
+            name,
+            kind: Kind::Repair,
+            outcome,
+            checksum,
+            reason: Some(reason.trim().to_owned()),
+        })?)
+    }
+}
