@@ -38,15 +38,13 @@ pub fn state_label(out: &Output, state: MigrationState) -> String {
 fn render(migrator: &Migrator, plan: &Plan, out: &Output) {
     out.line(&format!("database: {}", super::database_label(migrator)));
     let mut rows = vec![vec![
-        "VERSION".to_owned(),
-        "NAME".to_owned(),
+        "MIGRATION".to_owned(),
         "STATE".to_owned(),
         "APPLIED AT (UTC)".to_owned(),
         "BY".to_owned(),
     ]];
     for e in &plan.entries {
         rows.push(vec![
-            e.version.to_string(),
             e.name.clone(),
             state_label(out, e.state),
             e.applied_at.as_ref().map(timestamp).unwrap_or_default(),
