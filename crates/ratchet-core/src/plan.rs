@@ -277,6 +277,31 @@ pub fn plan(set: &MigrationSet, rows: &[HistoryRow], options: &PlanOptions) -> P
         if known {
             continue;
         }
+        // A failed (or interrupted) non-transactional migration whose file was deleted since
+        // may still have left the schema half changed: deleting the file must not make the
+        // failed state vanish from `status` and stop blocking, and `repair --failed` needs an
+        // entry to clear.
+        if let Derived::Failed { row } = state {
+            entries.push(StatusEntry {
+                version: *version,
+                name: row.name.clone(),
+                state: MigrationState::Failed,
+                path: None,
+                applied_at: None,
+                applied_by: None,
+                checksum: None,
+                applied_checksum: None,
+                last_error: row.error.clone(),
+                failed_statement: row.failed_statement,
+            });
+            blockers.push(Blocker::Failed {
+                version: *version,
+                name: row.name.clone(),
+                statement: row.failed_statement,
+                error: row.error.clone(),
+            });
+            continue;
+        }
         if let Derived::Applied {
             applied_row,
             checksum_row,

@@ -17,6 +17,12 @@ use crate::{
 
 pub(crate) struct SqliteDriver {
     conn: Connection,
+    /// Set while the database file does not exist yet: `conn` is then an empty in-memory
+    /// stand-in and the file is created by the first write (`ensure_history_table`). Opening
+    /// the path directly created an empty database file on `status`, `verify`, `history` and
+    /// `migrate --dry-run` (which promises to touch nothing), so a mistyped path left a stray
+    /// database behind and reported every migration as pending.
+    create_on_write: Option<std::path::PathBuf>,
     url: String,
     table: TableName,
     who: Who,
@@ -33,10 +39,26 @@ impl SqliteDriver {
             unreachable!("connect() dispatches on the URL kind")
         };
         let url = options.url.to_string();
-        let conn = Connection::open(path).map_err(|e| DriverError::Connect {
+        let cannot = |message: String| DriverError::Connect {
             url: url.clone(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let missing = path.as_os_str() != ":memory:" && !path.exists();
+        let conn = if missing {
+            // Still fail at connect time (exit 3) when the file could never be created.
+            match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(parent) if !parent.is_dir() => {
+                    return Err(cannot(format!(
+                        "the folder {} does not exist",
+                        parent.display()
+                    )))
+                }
+                _ => Connection::open_in_memory(),
+            }
+        } else {
+            Connection::open(path)
+        }
+        .map_err(|e| cannot(e.to_string()))?;
         // Fail fast on a file that is not a database, instead of on the first real query.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             .map_err(|e| DriverError::Connect {
@@ -47,6 +69,7 @@ impl SqliteDriver {
             .map_err(|e| database("configuring the connection", &e))?;
         Ok(SqliteDriver {
             conn,
+            create_on_write: missing.then(|| path.clone()),
             url,
             table: options.history_table.clone(),
             who: Who {
@@ -55,6 +78,21 @@ impl SqliteDriver {
             },
             busy_timeout: options.connect_timeout,
         })
+    }
+
+    /// Creates the database file on the first write; see `create_on_write`. Every writing
+    /// entry point calls it, so nothing can be written to the in-memory stand-in and lost.
+    fn create_file(&mut self) -> Result<(), DriverError> {
+        if let Some(path) = self.create_on_write.take() {
+            let conn = Connection::open(&path).map_err(|e| DriverError::Connect {
+                url: self.url.clone(),
+                message: e.to_string(),
+            })?;
+            conn.busy_timeout(self.busy_timeout)
+                .map_err(|e| database("configuring the connection", &e))?;
+            self.conn = conn;
+        }
+        Ok(())
     }
 
     fn table_exists(&self) -> Result<bool, DriverError> {
@@ -217,9 +255,16 @@ impl SqliteDriver {
                 return Err(e.into());
             }
         };
-        if matches!(derive(rows.iter()), Derived::Applied { .. }) {
-            let _ = self.conn.execute_batch("ROLLBACK");
-            return Ok(Applied::AlreadyApplied);
+        match still_pending(migration, &rows) {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Ok(Applied::AlreadyApplied);
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
         }
         let clock = Instant::now();
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
@@ -261,7 +306,7 @@ impl SqliteDriver {
         self.begin_immediate()?;
         let claimed = (|| -> Result<bool, DriverError> {
             let (rows, _) = self.fresh_state(migration)?;
-            if matches!(derive(rows.iter()), Derived::Applied { .. }) {
+            if !still_pending(migration, &rows)? {
                 return Ok(false);
             }
             let mut started = NewRow::apply(migration, Outcome::Started, &self.who);
@@ -290,7 +335,30 @@ impl SqliteDriver {
         }
         let clock = Instant::now();
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
-        let result = self.run_statements(migration);
+        let mut result = self.run_statements(migration);
+        // A no-transaction file may manage its own transactions. If a statement failed inside
+        // its BEGIN ... COMMIT, or the file ended without the COMMIT, the connection is still
+        // in that transaction: roll it back (as closing the connection would). Otherwise the
+        // BEGIN IMMEDIATE below fails ("cannot start a transaction within a transaction"), the
+        // outcome is never recorded and the attempt looks like a killed process, with the
+        // failing statement lost.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            if result.is_ok() {
+                let last = migration.statements.len().saturating_sub(1);
+                result = Err((
+                    last,
+                    rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                        Some(
+                            "the migration ended inside a transaction it opened (BEGIN without \
+                             COMMIT); that transaction was rolled back"
+                                .into(),
+                        ),
+                    ),
+                ));
+            }
+        }
         row.finish(clock);
         self.begin_immediate()?;
         let tip = self
@@ -342,6 +410,7 @@ impl Driver for SqliteDriver {
     }
 
     fn ensure_history_table(&mut self) -> Result<(), DriverError> {
+        self.create_file()?;
         let table = self.table.quoted();
         let index = match &self.table.schema {
             Some(schema) => format!(
@@ -398,7 +467,7 @@ impl Driver for SqliteDriver {
     ) -> Result<Applied, ApplyError> {
         // lock_timeout/statement_timeout have no SQLite equivalent; waiting for the write
         // lock is bounded by busy_timeout (lock_wait) instead.
-        let _ = self.busy_timeout;
+        self.create_file()?;
         match migration.transaction {
             TransactionMode::PerMigration => self.apply_in_transaction(migration),
             TransactionMode::None => self.apply_without_transaction(migration),
@@ -407,6 +476,7 @@ impl Driver for SqliteDriver {
 
     fn record(&mut self, request: &RecordRequest) -> Result<HistoryRow, DriverError> {
         let context = "writing the history";
+        self.create_file()?;
         self.begin_immediate()?;
         let result = (|| {
             let rows = self.rows("", &[])?;
@@ -426,6 +496,33 @@ impl Driver for SqliteDriver {
                 Err(e)
             }
         }
+    }
+}
+
+/// Whether the history, re-read inside the write transaction, still says `migration` is to be
+/// run. SQLite has no runner lock: the plan was made before this transaction, so another runner
+/// may have applied the migration meanwhile (`Ok(false)`: skip it) or claimed it. A `started`
+/// row may belong to a no-transaction migration still running in another process, and a
+/// `failed` one must not run again before `repair --failed`; checking only for "applied" (as
+/// this code once did) ran such a migration's statements a second time.
+fn still_pending(migration: &Migration, rows: &[HistoryRow]) -> Result<bool, DriverError> {
+    match derive(rows.iter()) {
+        Derived::NotApplied { .. } => Ok(true),
+        Derived::Applied { .. } => Ok(false),
+        Derived::Failed { row } => Err(DriverError::Database {
+            context: format!("applying {}", migration.name),
+            message: format!(
+                "another runner recorded a {} attempt of it (history row {}) after this run made \
+                 its plan; it may still be running. Nothing was run: see `ratchet status`",
+                if row.outcome == Outcome::Started {
+                    "started, unfinished"
+                } else {
+                    "failed"
+                },
+                row.id
+            ),
+            sqlstate: None,
+        }),
     }
 }
 
