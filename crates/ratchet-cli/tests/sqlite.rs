@@ -724,7 +724,6 @@ fn a_no_transaction_file_that_leaves_its_transaction_open_fails() {
 }
 
 #[test]
-#[ignore = "BUG: SQLite has no runner lock: a second runner arriving during a no-transaction migration reports it failed (exit 1) instead of waiting"]
 fn a_second_runner_waits_for_a_no_transaction_migration() {
     let s = setup();
     // Many statements, each committed on its own: between them the second runner can read
@@ -817,7 +816,6 @@ fn an_empty_folder_verifies_and_says_so() {
 }
 
 #[test]
-#[ignore = "BUG: a schema-qualified history_table on SQLite (no such attached database) is exit 1 with the whole CREATE TABLE dumped, not a config error (exit 2)"]
 fn a_schema_qualified_history_table_on_sqlite_is_a_config_error() {
     let s = setup();
     s.write("0001_a.sql", "create table a (id integer);\n");

@@ -52,6 +52,7 @@ pub struct StatementError {
     pub column: usize,
     /// The text of that line, for showing with a caret.
     pub source_line: String,
+    /// The SQLSTATE (PostgreSQL), or the result code's name such as `SQLITE_CONSTRAINT`.
     pub sqlstate: Option<String>,
     pub message: String,
     pub detail: Option<String>,
@@ -70,8 +71,10 @@ impl StatementError {
             self.column,
             self.message
         );
-        if let Some(code) = &self.sqlstate {
-            text.push_str(&format!(" (SQLSTATE {code})"));
+        match &self.sqlstate {
+            Some(code) if code.starts_with("SQLITE_") => text.push_str(&format!(" ({code})")),
+            Some(code) => text.push_str(&format!(" (SQLSTATE {code})")),
+            None => {}
         }
         text
     }

@@ -52,8 +52,10 @@ pub struct ConnectOptions {
     /// who holds the lock.
     pub application_name: String,
     pub notices: NoticeSink,
-    /// How long to wait for the connection (and, on SQLite, for a busy database).
+    /// How long to wait for the connection to open.
     pub connect_timeout: Duration,
+    /// How long to wait for another runner (the runner lock, and on SQLite a busy database).
+    pub lock_wait: Duration,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -147,8 +149,8 @@ pub trait Driver: Send {
     /// # Locking
     /// On PostgreSQL this is a session-level advisory lock on a dedicated connection, so it
     /// does not depend on the migration connection's transaction state and the server drops
-    /// it when the process dies. SQLite serialises writers itself (`BEGIN IMMEDIATE` per
-    /// migration), so there the lock only creates the history table.
+    /// it when the process dies. On SQLite it is an OS file lock on `<database>.ratchet-lock`,
+    /// which the kernel drops when the process dies.
     fn lock(
         &mut self,
         wait: Duration,

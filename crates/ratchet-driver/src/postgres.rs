@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use postgres::error::{ErrorPosition, SqlState};
+use postgres::error::ErrorPosition;
 use postgres::{Client, Config, NoTls};
 use ratchet_core::{HistoryRow, Migration, Outcome, TransactionMode};
 use sha2::{Digest, Sha256};
@@ -72,6 +72,8 @@ impl PgDriver {
             .query_one("SELECT current_user::text", &[])
             .map_err(|e| database("reading current_user", &e))?
             .get(0);
+        check_client_connection(&mut client)
+            .map_err(|e| database("enabling client_connection_check_interval", &e))?;
         Ok(PgDriver {
             client,
             config,
@@ -186,15 +188,31 @@ impl PgDriver {
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         let clock = Instant::now();
         let failure =
-            (|| -> Result<Result<HistoryRow, (usize, postgres::Error)>, postgres::Error> {
+            (|| -> Result<Result<HistoryRow, (usize, postgres::Error, bool)>, postgres::Error> {
                 self.client.batch_execute("BEGIN")?;
                 self.set_timeouts(settings, true)?;
                 for (i, statement) in migration.statements.iter().enumerate() {
                     if let Err(err) = self.client.batch_execute(statement.text(&migration.source)) {
-                        return Ok(Err((i, err)));
+                        return Ok(Err((i, err, false)));
+                    }
+                }
+                // Deferred constraints (and constraint triggers) are checked here rather than
+                // by COMMIT: a failing COMMIT was reported as ratchet's own error (no
+                // SQLSTATE, no location), left no history row, and the ROLLBACK after it drew
+                // "WARNING: there is no transaction in progress". The failure is shown at the
+                // last statement, with a context line saying it was a deferred check.
+                if let Some(last) = migration.statements.len().checked_sub(1) {
+                    if let Err(err) = self.client.batch_execute("SET CONSTRAINTS ALL IMMEDIATE") {
+                        return Ok(Err((last, err, true)));
                     }
                 }
                 row.finish(clock);
+                // Inside the transaction, so that it commits with the migration: a session
+                // `SET` it made (pg_dump's `set_config('search_path', '', false)`, `SET ROLE`)
+                // would otherwise outlive its commit, break the history insert below
+                // ("relation ratchet_history does not exist") and change how every later
+                // migration of this run behaves. (After a rollback the server undoes them.)
+                restore_session(&mut self.client)?;
                 let recorded = self.insert_row(row.clone())?;
                 self.client.batch_execute("COMMIT")?;
                 Ok(Ok(recorded))
@@ -204,9 +222,17 @@ impl PgDriver {
                 self.remember(&recorded);
                 Ok(Applied::Ran(Box::new(recorded)))
             }
-            Ok(Err((index, err))) => {
+            Ok(Err((index, err, deferred))) => {
                 let _ = self.client.batch_execute("ROLLBACK");
-                let error = statement_error(migration, index, &err);
+                let mut error = statement_error(migration, index, &err);
+                if deferred {
+                    let note = "a deferred constraint, checked at the end of the migration \
+                                (the statement that violated it may be an earlier one)";
+                    error.context = Some(match error.context.take() {
+                        Some(context) => format!("{note}\n{context}"),
+                        None => note.to_owned(),
+                    });
+                }
                 let mut failed = NewRow::apply(migration, Outcome::RolledBack, &self.who);
                 failed.started_at = row.started_at;
                 failed.finish(clock);
@@ -252,9 +278,9 @@ impl PgDriver {
                 break;
             }
         }
-        let _ = self
-            .client
-            .batch_execute("RESET lock_timeout; RESET statement_timeout");
+        // Also undoes the migration's own session `SET`s (search_path, role, ...), which
+        // must neither redirect the history insert below nor leak into later migrations.
+        let _ = restore_session(&mut self.client);
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         row.started_at = started_at;
         row.finish(clock);
@@ -343,33 +369,36 @@ impl Driver for PgDriver {
                 message: error_chain(&e),
             })?;
         let context = "taking the migration lock";
-        let got: bool = session
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .map_err(|e| database(context, &e))?
-            .get(0);
-        if !got {
+        let try_lock = |session: &mut Client| -> Result<bool, DriverError> {
+            Ok(session
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                .map_err(|e| database(context, &e))?
+                .get(0))
+        };
+        if !try_lock(&mut session)? {
             let holder = lock_holder(&mut session, key).ok().flatten();
             on_wait(holder.as_ref().unwrap_or(&LockHolder::default()));
-            // Block in the server rather than polling: the lock is granted the moment the
-            // other runner lets go, and lock_timeout bounds the wait.
-            let remaining = wait
-                .saturating_sub(started.elapsed())
-                .max(Duration::from_millis(1));
-            let millis = format!("{}ms", remaining.as_millis());
-            session
-                .execute("SELECT set_config('lock_timeout', $1, false)", &[&millis])
-                .map_err(|e| database(context, &e))?;
-            if let Err(err) = session.execute("SELECT pg_advisory_lock($1)", &[&key]) {
-                if err.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
+            // Poll rather than block in `pg_advisory_lock()`: a session blocked there holds a
+            // snapshot for as long as it waits, and the holder's `CREATE INDEX CONCURRENTLY`
+            // waits for every older snapshot in the database, i.e. for the waiter, which
+            // waits for the holder; bounded by lock_timeout, the index build then failed
+            // with 55P03 and left an INVALID index and a failed migration behind. Each try
+            // below holds a snapshot only for an instant.
+            let deadline = started + wait;
+            loop {
+                let now = Instant::now();
+                if now >= deadline {
                     let holder = lock_holder(&mut session, key).ok().flatten().or(holder);
                     return Err(DriverError::LockTimeout {
                         waited: started.elapsed(),
                         holder,
                     });
                 }
-                return Err(database(context, &err));
+                std::thread::sleep((deadline - now).min(LOCK_POLL));
+                if try_lock(&mut session)? {
+                    break;
+                }
             }
-            let _ = session.batch_execute("RESET lock_timeout");
         }
         Ok(Box::new(PgLock {
             session: Some(session),
@@ -448,6 +477,30 @@ impl Driver for PgDriver {
     }
 }
 
+/// Without this, a runner killed in the middle of a long statement leaves its backend running
+/// that statement to the end (the server only notices the closed socket when it next talks to
+/// the client), holding the migration's locks after the runner lock (on its own, idle
+/// session) is already released: the next runner then failed with a lock timeout behind a
+/// dead process. PostgreSQL 14+ can poll the socket during a query; older servers don't know
+/// the setting (`current_setting(.., true)` is NULL there, so nothing is set), and a value the
+/// URL already set is kept.
+fn check_client_connection(client: &mut Client) -> Result<(), postgres::Error> {
+    client.execute(
+        "SELECT set_config('client_connection_check_interval', '1000', false) \
+         WHERE current_setting('client_connection_check_interval', true) = '0'",
+        &[],
+    )?;
+    Ok(())
+}
+
+/// Puts the migration connection back in its state at connect time after a migration ran:
+/// user, role and every setting (values given in the URL are the defaults `RESET` returns
+/// to). `RESET ALL` also clears the per-migration timeouts.
+fn restore_session(client: &mut Client) -> Result<(), postgres::Error> {
+    client.batch_execute("RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL")?;
+    check_client_connection(client)
+}
+
 /// The advisory lock's session. Dropping it unlocks and closes the session.
 struct PgLock {
     session: Option<Client>,
@@ -473,6 +526,9 @@ impl Drop for PgLock {
     }
 }
 
+/// How often a waiting runner retries the lock (see [`PgDriver::lock`] for why it polls).
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
 /// One advisory-lock key per history table, so two independent migration sets in one
 /// database (different `history_table`s) do not serialise each other.
 fn lock_key(table: &TableName) -> i64 {
@@ -484,12 +540,12 @@ fn lock_key(table: &TableName) -> i64 {
 
 fn lock_holder(session: &mut Client, key: i64) -> Result<Option<LockHolder>, postgres::Error> {
     // A bigint advisory key appears in pg_locks split into classid (high half) and objid
-    // (low half), with objsubid = 1.
+    // (low half), with objsubid = 1. host(): `client_addr::text` printed "127.0.0.1/32".
     let bits = key as u64;
     let high = i64::from((bits >> 32) as u32);
     let low = i64::from(bits as u32);
     let row = session.query_opt(
-        "SELECT a.pid, a.application_name, a.client_addr::text, a.usename::text, a.backend_start \
+        "SELECT a.pid, a.application_name, host(a.client_addr), a.usename::text, a.backend_start \
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
            AND l.classid::bigint = $1 AND l.objid::bigint = $2 \

@@ -1,6 +1,11 @@
-//! SQLite: the embedded default. SQLite serialises writers itself, so the runner lock is
-//! `BEGIN IMMEDIATE` around each migration, and the history is re-read inside that
-//! transaction: two processes can never both apply one migration.
+//! SQLite: the embedded default.
+//!
+//! Two layers keep concurrent runners apart. The runner lock is an OS file lock (`flock`) on
+//! `<database>.ratchet-lock`, held for the whole run and released by the kernel if the process
+//! dies, so a second runner waits instead of mistaking a running no-transaction migration for a
+//! crashed one. Underneath it, each migration runs in `BEGIN IMMEDIATE` with the history
+//! re-read inside that transaction, so even a runner that bypasses the lock (an older ratchet,
+//! a library user calling `apply` directly) can never apply one migration twice.
 
 use std::time::{Duration, Instant};
 
@@ -23,15 +28,31 @@ pub(crate) struct SqliteDriver {
     /// `migrate --dry-run` (which promises to touch nothing), so a mistyped path left a stray
     /// database behind and reported every migration as pending.
     create_on_write: Option<std::path::PathBuf>,
+    /// `<database>.ratchet-lock`; `None` for an in-memory database, which no other process
+    /// can reach.
+    lock_path: Option<std::path::PathBuf>,
     url: String,
     table: TableName,
     who: Who,
     busy_timeout: Duration,
 }
 
+/// The runner lock: an exclusive OS lock on a file next to the database. Dropping the file
+/// handle releases it; so does the process dying.
 #[derive(Debug)]
-struct NoLock;
-impl RunnerLock for NoLock {}
+struct FileLock {
+    file: Option<std::fs::File>,
+}
+
+impl RunnerLock for FileLock {}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            let _ = file.unlock();
+        }
+    }
+}
 
 impl SqliteDriver {
     pub(crate) fn connect(options: &ConnectOptions) -> Result<SqliteDriver, DriverError> {
@@ -65,18 +86,24 @@ impl SqliteDriver {
                 url: url.clone(),
                 message: e.to_string(),
             })?;
-        conn.busy_timeout(options.connect_timeout)
+        conn.busy_timeout(options.lock_wait)
             .map_err(|e| database("configuring the connection", &e))?;
+        let lock_path = (path.as_os_str() != ":memory:").then(|| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".ratchet-lock");
+            std::path::PathBuf::from(name)
+        });
         Ok(SqliteDriver {
             conn,
             create_on_write: missing.then(|| path.clone()),
+            lock_path,
             url,
             table: options.history_table.clone(),
             who: Who {
                 db_user: std::env::var("USER").ok(),
                 host: crate::host_name(),
             },
-            busy_timeout: options.connect_timeout,
+            busy_timeout: options.lock_wait,
         })
     }
 
@@ -403,10 +430,50 @@ impl Driver for SqliteDriver {
 
     fn lock(
         &mut self,
-        _wait: Duration,
-        _on_wait: &mut dyn FnMut(&LockHolder),
+        wait: Duration,
+        on_wait: &mut dyn FnMut(&LockHolder),
     ) -> Result<Box<dyn RunnerLock>, DriverError> {
-        Ok(Box::new(NoLock))
+        let Some(path) = &self.lock_path else {
+            return Ok(Box::new(FileLock { file: None }));
+        };
+        let context = format!("taking the migration lock {}", path.display());
+        let io = |e: std::io::Error| DriverError::Database {
+            context: context.clone(),
+            message: e.to_string(),
+            sqlstate: None,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = read_holder(&mut file);
+                    if !told {
+                        on_wait(&holder);
+                        told = true;
+                    }
+                    if started.elapsed() >= wait {
+                        return Err(DriverError::LockTimeout {
+                            waited: started.elapsed(),
+                            holder: Some(holder),
+                        });
+                    }
+                    // A file lock cannot be waited on with a deadline; poll briefly.
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
+        write_holder(&mut file).map_err(io)?;
+        Ok(Box::new(FileLock { file: Some(file) }))
     }
 
     fn ensure_history_table(&mut self) -> Result<(), DriverError> {
@@ -500,8 +567,9 @@ impl Driver for SqliteDriver {
 }
 
 /// Whether the history, re-read inside the write transaction, still says `migration` is to be
-/// run. SQLite has no runner lock: the plan was made before this transaction, so another runner
-/// may have applied the migration meanwhile (`Ok(false)`: skip it) or claimed it. A `started`
+/// run. Under the runner lock the answer is always yes; without it (a caller that skipped
+/// `lock`), the plan was made before this transaction, so another runner may have applied the
+/// migration meanwhile (`Ok(false)`: skip it) or claimed it. A `started`
 /// row may belong to a no-transaction migration still running in another process, and a
 /// `failed` one must not run again before `repair --failed`; checking only for "applied" (as
 /// this code once did) ran such a migration's statements a second time.
@@ -524,6 +592,40 @@ fn still_pending(migration: &Migration, rows: &[HistoryRow]) -> Result<bool, Dri
             sqlstate: None,
         }),
     }
+}
+
+/// Records who holds the lock, for a waiting runner to show.
+fn write_holder(file: &mut std::fs::File) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(
+        file,
+        "pid={} since={}",
+        std::process::id(),
+        chrono::Utc::now().to_rfc3339()
+    )
+}
+
+fn read_holder(file: &mut std::fs::File) -> LockHolder {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+    let mut holder = LockHolder {
+        application_name: Some("ratchet".into()),
+        client_addr: Some("this machine".into()),
+        ..LockHolder::default()
+    };
+    for word in text.split_whitespace() {
+        if let Some(pid) = word.strip_prefix("pid=") {
+            holder.pid = pid.parse().ok();
+        } else if let Some(since) = word.strip_prefix("since=") {
+            holder.since = chrono::DateTime::parse_from_rfc3339(since)
+                .ok()
+                .map(|t| t.with_timezone(&chrono::Utc));
+        }
+    }
+    holder
 }
 
 fn statement_error(migration: &Migration, index: usize, err: &rusqlite::Error) -> StatementError {
@@ -550,8 +652,37 @@ fn statement_error(migration: &Migration, index: usize, err: &rusqlite::Error) -
     };
     let mut e = StatementError::at(migration, index, offset);
     e.message = message;
-    e.sqlstate = code.map(|c| format!("SQLITE_{c}"));
+    e.sqlstate = code.map(sqlite_code_name);
     e
+}
+
+/// SQLite has no SQLSTATE; its primary result code's C name is the closest equivalent.
+fn sqlite_code_name(extended: std::os::raw::c_int) -> String {
+    let name = match extended & 0xff {
+        1 => "SQLITE_ERROR",
+        2 => "SQLITE_INTERNAL",
+        3 => "SQLITE_PERM",
+        4 => "SQLITE_ABORT",
+        5 => "SQLITE_BUSY",
+        6 => "SQLITE_LOCKED",
+        7 => "SQLITE_NOMEM",
+        8 => "SQLITE_READONLY",
+        9 => "SQLITE_INTERRUPT",
+        10 => "SQLITE_IOERR",
+        11 => "SQLITE_CORRUPT",
+        13 => "SQLITE_FULL",
+        14 => "SQLITE_CANTOPEN",
+        17 => "SQLITE_SCHEMA",
+        18 => "SQLITE_TOOBIG",
+        19 => "SQLITE_CONSTRAINT",
+        20 => "SQLITE_MISMATCH",
+        21 => "SQLITE_MISUSE",
+        23 => "SQLITE_AUTH",
+        25 => "SQLITE_RANGE",
+        26 => "SQLITE_NOTADB",
+        _ => return format!("SQLITE_{extended}"),
+    };
+    name.to_owned()
 }
 
 fn database(context: &str, err: &rusqlite::Error) -> DriverError {

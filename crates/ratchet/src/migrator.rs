@@ -140,6 +140,19 @@ impl Migrator {
         let table = TableName::parse(&settings.history_table).map_err(|e| Error::Config {
             message: format!("history_table: {e}"),
         })?;
+        // SQLite's only schemas are attached database files; a schema-qualified name there is
+        // a configuration mistake, better reported now than as a failed CREATE TABLE later.
+        if let (Some(DatabaseUrl::Sqlite(_)), Some(schema)) = (&url, &table.schema) {
+            if schema != "main" {
+                return Err(Error::Config {
+                    message: format!(
+                        "history_table = \"{}\": SQLite has no schema \"{schema}\"; use a plain \
+                         table name such as \"{}\"",
+                        settings.history_table, table.name
+                    ),
+                });
+            }
+        }
         let pattern = Regex::new(&settings.name_pattern).map_err(|e| Error::Config {
             message: format!("name_pattern is not a valid regular expression: {e}"),
         })?;
@@ -186,7 +199,8 @@ impl Migrator {
             history_table: self.table.clone(),
             application_name: "ratchet".into(),
             notices,
-            connect_timeout: self.settings.lock_wait.min(Duration::from_secs(10)),
+            connect_timeout: Duration::from_secs(10),
+            lock_wait: self.settings.lock_wait,
         };
         let driver = ratchet_driver::connect(&options)?;
         Ok(Session {

@@ -274,6 +274,7 @@ fn driver(app: &App) -> Box<dyn ratchet_driver::Driver> {
         application_name: "test".into(),
         notices: ratchet::ignore_notices(),
         connect_timeout: std::time::Duration::from_secs(5),
+        lock_wait: std::time::Duration::from_secs(5),
     };
     let mut driver = ratchet_driver::connect(&options).unwrap();
     driver.ensure_history_table().unwrap();
