@@ -416,7 +416,6 @@ fn deferred_constraint_violation_is_reported_and_recorded_like_a_failed_statemen
 }
 
 #[test]
-#[ignore = "BUG: a UTF-8 BOM counts as a column, so errors on line 1 of a BOM file are reported one column right (ratchet-sql LineIndex::line_col)"]
 fn error_column_in_a_file_with_a_bom_does_not_count_the_bom() {
     let db = PgDatabase::new();
     let project = Project::new(db.url());

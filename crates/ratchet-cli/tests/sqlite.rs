@@ -477,7 +477,7 @@ fn a_failed_no_transaction_migration_blocks_until_repaired() {
     let refused = s.run(&["migrate"]);
     refused.expect_code(1);
     assert!(
-        refused.stderr.contains("repair --failed 2"),
+        refused.stderr.contains("repair --failed 0002"),
         "{}",
         refused.stderr
     );

@@ -186,7 +186,9 @@ pub fn verify_chain(rows: &[HistoryRow]) -> Vec<ChainBreak> {
                 version: row.version,
                 message: format!(
                     "history row {} ({}) does not match the chain: this row, or a row before it, \
-                     was altered or deleted by hand",
+                     was altered or deleted by hand (a migration whose row was deleted shows as \
+                     pending or out-of-order); restore the history from a backup, or investigate \
+                     with `ratchet history`",
                     row.id, row.name
                 ),
             });

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::history::{derive, verify_chain, Derived};
-use crate::{ChainBreak, HistoryRow, MigrationSet, Version};
+use crate::{ChainBreak, HistoryRow, MigrationSet, Outcome, Version};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -100,12 +100,18 @@ impl Blocker {
             Blocker::Missing { name, .. } => format!(
                 "{name} is recorded as applied but its file is gone; restore it, or retire it"
             ),
-            Blocker::Failed { version, name, statement, error } => {
+            Blocker::Failed {
+                name,
+                statement,
+                error,
+                ..
+            } => {
                 let at = statement.map(|s| format!(" at statement {s}")).unwrap_or_default();
                 let why = error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
                 format!(
                     "{name} failed{at} outside a transaction and may have left the schema half changed{why}; \
-                     fix the database by hand, then run `ratchet repair --failed {version} --reason \"...\"`"
+                     fix the database by hand, then run `ratchet repair --failed {} --reason \"...\"`",
+                    version_of(name)
                 )
             }
             Blocker::OutOfOrder { name, newest_applied, .. } => format!(
@@ -213,13 +219,13 @@ pub fn plan(set: &MigrationSet, rows: &[HistoryRow], options: &PlanOptions) -> P
             }
             Some(Derived::Failed { row }) => {
                 entry.state = MigrationState::Failed;
-                entry.last_error = row.error.clone();
+                entry.last_error = failure_text(row);
                 entry.failed_statement = row.failed_statement;
                 blockers.push(Blocker::Failed {
                     version: migration.version,
                     name: migration.name.clone(),
                     statement: row.failed_statement,
-                    error: row.error.clone(),
+                    error: failure_text(row),
                 });
             }
             state @ (None | Some(Derived::NotApplied { .. })) => {
@@ -291,14 +297,14 @@ pub fn plan(set: &MigrationSet, rows: &[HistoryRow], options: &PlanOptions) -> P
                 applied_by: None,
                 checksum: None,
                 applied_checksum: None,
-                last_error: row.error.clone(),
+                last_error: failure_text(row),
                 failed_statement: row.failed_statement,
             });
             blockers.push(Blocker::Failed {
                 version: *version,
                 name: row.name.clone(),
                 statement: row.failed_statement,
-                error: row.error.clone(),
+                error: failure_text(row),
             });
             continue;
         }
@@ -328,7 +334,14 @@ pub fn plan(set: &MigrationSet, rows: &[HistoryRow], options: &PlanOptions) -> P
         }
     }
 
-    blockers.extend(verify_chain(rows).into_iter().map(Blocker::ChainBroken));
+    let breaks = verify_chain(rows);
+    if !breaks.is_empty() {
+        // A deleted history row makes its migration look "not applied, below the newest":
+        // out-of-order advice ("renumber it") would then be wrong. The chain break is the
+        // real finding and blocks on its own.
+        blockers.retain(|b| !matches!(b, Blocker::OutOfOrder { .. }));
+    }
+    blockers.extend(breaks.into_iter().map(Blocker::ChainBroken));
     entries.sort_by_key(|e| e.version);
 
     Plan {
@@ -336,6 +349,21 @@ pub fn plan(set: &MigrationSet, rows: &[HistoryRow], options: &PlanOptions) -> P
         steps,
         blockers,
         target: options.target,
+    }
+}
+
+/// What to tell a human about the row that left a migration failed. A `started` row carries
+/// no error of its own: it is written before the first statement, and it only means trouble
+/// when no row after it says how the attempt ended.
+fn failure_text(row: &HistoryRow) -> Option<String> {
+    match row.outcome {
+        Outcome::Started => Some(
+            "interrupted: it started outside a transaction and no outcome was ever recorded \
+             (the process was killed or lost its connection), so some of its statements may \
+             have run"
+                .to_owned(),
+        ),
+        _ => row.error.clone(),
     }
 }
 

@@ -278,7 +278,7 @@ fn a_failed_non_transactional_migration_blocks_until_cleared() {
     let message = plan.blockers[0].message();
     assert!(
         message.contains("at statement 2")
-            && message.contains("repair --failed 2")
+            && message.contains("repair --failed 0002")
             && message.contains("boom in 2"),
         "{message}"
     );

@@ -259,12 +259,7 @@ impl PgDriver {
     ) -> Result<Applied, ApplyError> {
         let context = format!("applying {}", migration.name);
         let clock = Instant::now();
-        let mut started = NewRow::apply(migration, Outcome::Started, &self.who);
-        started.error = Some(
-            "started outside a transaction and no outcome was recorded: the process was killed \
-             or lost its connection part way"
-                .into(),
-        );
+        let started = NewRow::apply(migration, Outcome::Started, &self.who);
         let started_at = started.started_at;
         self.insert_row(started)
             .map_err(|e| database(&context, &e))?;

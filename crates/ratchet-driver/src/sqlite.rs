@@ -336,12 +336,7 @@ impl SqliteDriver {
             if !still_pending(migration, &rows)? {
                 return Ok(false);
             }
-            let mut started = NewRow::apply(migration, Outcome::Started, &self.who);
-            started.error = Some(
-                "started outside a transaction and no outcome was recorded: the process was \
-                 killed part way"
-                    .into(),
-            );
+            let started = NewRow::apply(migration, Outcome::Started, &self.who);
             self.insert_row(started, None)
                 .map_err(|e| database(&context, &e))?;
             Ok(true)

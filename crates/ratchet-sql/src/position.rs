@@ -49,6 +49,10 @@ impl LineIndex {
         if before.ends_with('\r') && self.text[offset..].starts_with('\n') {
             col -= 1;
         }
+        // Editors do not show a UTF-8 BOM, so it must not shift the columns of line 1.
+        if line == 1 && before.starts_with('\u{FEFF}') {
+            col -= 1;
+        }
         (line, col)
     }
 
@@ -65,7 +69,12 @@ impl LineIndex {
         let Some(text) = source.get(start..end) else {
             return "";
         };
-        text.strip_suffix('\r').unwrap_or(text)
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if line == 1 {
+            text.strip_prefix('\u{FEFF}').unwrap_or(text)
+        } else {
+            text
+        }
     }
 }
 
@@ -111,6 +120,16 @@ mod tests {
         assert_eq!(idx.line_col(y), (2, 8));
         // Inside the two-byte é.
         assert_eq!(idx.line_col(3), (2, 1));
+    }
+
+    #[test]
+    fn a_bom_is_not_a_column() {
+        let src = "\u{FEFF}select x;\nselect y;";
+        let idx = LineIndex::new(src);
+        assert_eq!(idx.line_col(src.find('x').unwrap()), (1, 8));
+        assert_eq!(idx.line_col(3), (1, 1));
+        assert_eq!(idx.line_text(src, 1), "select x;");
+        assert_eq!(idx.line_col(src.find('y').unwrap()), (2, 8));
     }
 
     #[test]

@@ -42,7 +42,19 @@ pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
             "{}: the database does not match the migrations",
             out.paint(Tone::Red, "FAILED")
         ));
-        for entry in &not_applied {
+        // Entries a blocker already explains (out of order) are listed once, by the blocker.
+        let explained: Vec<&str> = plan
+            .blockers
+            .iter()
+            .filter_map(|b| match b {
+                ratchet::Blocker::OutOfOrder { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        for entry in not_applied
+            .iter()
+            .filter(|e| !explained.contains(&e.name.as_str()))
+        {
             out.line(&format!(
                 "  - {} is not applied ({})",
                 entry.name,
