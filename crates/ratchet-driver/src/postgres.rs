@@ -1,13 +1,23 @@
 //! PostgreSQL: the first-class target.
+//!
+//! Built on `tokio-postgres` driven by a private current-thread runtime rather than on the
+//! blocking `postgres` wrapper, for two things the wrapper cannot do: pipelining (the history
+//! row's INSERT and the COMMIT travel together) and reading a multi-statement query's results
+//! as they stream, which tells exactly which statement of a batch failed. A transactional
+//! migration therefore costs two round trips however many statements it has, where `psql`
+//! pays one per statement plus BEGIN and COMMIT.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use postgres::error::ErrorPosition;
-use postgres::{Client, Config, NoTls};
+use futures_util::StreamExt;
 use ratchet_core::{HistoryRow, Migration, Outcome, TransactionMode};
 use sha2::{Digest, Sha256};
+use tokio::runtime::Runtime;
+use tokio_postgres::error::{DbError, ErrorPosition};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, SimpleQueryMessage};
 
 use crate::error::StatementError;
 use crate::history_sql::{self, NewRow, Who, COLUMNS, INSERT_COLUMNS};
@@ -16,18 +26,21 @@ use crate::{
     LockHolder, Notice, RecordRequest, RunnerLock, TableName,
 };
 
+type PgError = tokio_postgres::Error;
+
 pub(crate) struct PgDriver {
+    runtime: Arc<Runtime>,
     client: Client,
     config: Config,
     url: String,
     table: TableName,
-    /// Name of the migration running now, read by the notice callback to prefix notices.
+    /// Name of the migration running now, read by the notice forwarder to prefix notices.
     current: Arc<Mutex<Option<String>>>,
     who: Who,
     /// Link of the newest chained row. Refreshed by every `read_history`; valid while the
     /// runner lock is held, which is the only time anything is written.
     chain_tip: Option<String>,
-    insert: Option<postgres::Statement>,
+    insert: Option<tokio_postgres::Statement>,
 }
 
 impl PgDriver {
@@ -46,12 +59,20 @@ impl PgDriver {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DriverError::Connect {
+                url: url.clone(),
+                message: format!("cannot start the I/O runtime: {e}"),
+            })?;
+        let runtime = Arc::new(runtime);
         let current: Arc<Mutex<Option<String>>> = Arc::default();
         let sink = options.notices.clone();
         let running = current.clone();
-        // Called from inside the client while it waits for a query's result, so a long
-        // migration's `RAISE NOTICE` reaches the user as it happens, not at the end.
-        config.notice_callback(move |notice| {
+        // Forwarded from the connection task while a query is awaited, so a long migration's
+        // `RAISE NOTICE` reaches the user as it happens, not at the end.
+        let on_notice = move |notice: DbError| {
             let migration = running
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -63,18 +84,23 @@ impl PgDriver {
                 detail: notice.detail().map(str::to_owned),
                 hint: notice.hint().map(str::to_owned),
             });
-        });
-        let mut client = config.connect(NoTls).map_err(|err| DriverError::Connect {
+        };
+        let client = open(&runtime, &config, on_notice).map_err(|err| DriverError::Connect {
             url: url.clone(),
             message: error_chain(&err),
         })?;
-        let db_user: Option<String> = client
-            .query_one("SELECT current_user::text", &[])
+        let db_user = runtime
+            .block_on(client.simple_query(&format!(
+                "SELECT current_user::text, {CHECK_CLIENT_CONNECTION}"
+            )))
             .map_err(|e| database("reading current_user", &e))?
-            .get(0);
-        check_client_connection(&mut client)
-            .map_err(|e| database("enabling client_connection_check_interval", &e))?;
+            .into_iter()
+            .find_map(|m| match m {
+                SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            });
         Ok(PgDriver {
+            runtime,
             client,
             config,
             url,
@@ -89,59 +115,84 @@ impl PgDriver {
         })
     }
 
-    fn table_exists(&mut self) -> Result<bool, DriverError> {
-        let row = self
-            .client
-            .query_one(
-                "SELECT to_regclass($1) IS NOT NULL",
-                &[&self.table.quoted()],
-            )
-            .map_err(|e| database("looking for the history table", &e))?;
-        Ok(row.get(0))
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
     }
 
-    fn insert_row(&mut self, mut row: NewRow) -> Result<HistoryRow, postgres::Error> {
+    fn table_exists(&mut self) -> Result<bool, DriverError> {
+        let quoted = self.table.quoted();
+        let rows = self
+            .block_on(self.client.query_typed(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[(&quoted, Type::TEXT)],
+            ))
+            .map_err(|e| database("looking for the history table", &e))?;
+        Ok(rows.first().is_some_and(|r| r.get(0)))
+    }
+
+    fn insert_statement(&mut self) -> Result<tokio_postgres::Statement, PgError> {
+        if let Some(statement) = &self.insert {
+            return Ok(statement.clone());
+        }
+        let sql = format!(
+            "INSERT INTO {} ({INSERT_COLUMNS}) VALUES \
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
+            self.table.quoted()
+        );
+        let statement = self.block_on(self.client.prepare(&sql))?;
+        self.insert = Some(statement.clone());
+        Ok(statement)
+    }
+
+    /// Inserts `row` and, when `commit` is set, COMMITs in the same round trip: the two
+    /// requests are pipelined. If the INSERT fails, the server turns that COMMIT into a
+    /// rollback, so the migration is never committed without its row.
+    fn insert_row_and(&mut self, mut row: NewRow, commit: bool) -> Result<HistoryRow, PgError> {
         row.link(self.chain_tip.as_deref());
-        let statement = match &self.insert {
-            Some(s) => s.clone(),
-            None => {
-                let sql = format!(
-                    "INSERT INTO {} ({INSERT_COLUMNS}) VALUES \
-                     ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id",
-                    self.table.quoted()
-                );
-                let s = self.client.prepare(&sql)?;
-                self.insert = Some(s.clone());
-                s
-            }
-        };
+        let statement = self.insert_statement()?;
         let version = i64::try_from(row.version.0).unwrap_or(i64::MAX);
-        let id: i64 = self
-            .client
-            .query_one(
-                &statement,
-                &[
-                    &version,
-                    &row.name,
-                    &row.kind.as_str(),
-                    &row.success(),
-                    &row.outcome.as_str(),
-                    &row.checksum,
-                    &row.checksum_algorithm,
-                    &row.chain_hash,
-                    &row.started_at,
-                    &row.finished_at,
-                    &row.execution_ms,
-                    &row.db_user,
-                    &row.host,
-                    &crate::TOOL_VERSION,
-                    &row.error,
-                    &row.failed_statement,
-                    &row.reason,
-                ],
-            )?
-            .get(0);
+        let kind = row.kind.as_str();
+        let success = row.success();
+        let outcome = row.outcome.as_str();
+        let params: [&(dyn ToSql + Sync); 17] = [
+            &version,
+            &row.name,
+            &kind,
+            &success,
+            &outcome,
+            &row.checksum,
+            &row.checksum_algorithm,
+            &row.chain_hash,
+            &row.started_at,
+            &row.finished_at,
+            &row.execution_ms,
+            &row.db_user,
+            &row.host,
+            &crate::TOOL_VERSION,
+            &row.error,
+            &row.failed_statement,
+            &row.reason,
+        ];
+        let client = &self.client;
+        let (inserted, committed) = self.runtime.block_on(async {
+            let insert = client.query_one(&statement, &params);
+            if commit {
+                let (inserted, committed) =
+                    futures_util::future::join(insert, client.batch_execute("COMMIT")).await;
+                (inserted, Some(committed))
+            } else {
+                (insert.await, None)
+            }
+        });
+        let id: i64 = inserted?.get(0);
+        if let Some(committed) = committed {
+            committed?;
+        }
         Ok(row.into_row(id))
+    }
+
+    fn insert_row(&mut self, row: NewRow) -> Result<HistoryRow, PgError> {
+        self.insert_row_and(row, false)
     }
 
     /// Commits the tip only once the row is durable.
@@ -151,33 +202,36 @@ impl PgDriver {
         }
     }
 
-    fn set_timeouts(
-        &mut self,
-        settings: ApplySettings,
-        local: bool,
-    ) -> Result<(), postgres::Error> {
-        // set_config() takes the value as a bound parameter; SET cannot.
-        for (name, value) in [
-            ("lock_timeout", settings.lock_timeout),
-            ("statement_timeout", settings.statement_timeout),
-        ] {
-            if let Some(value) = value {
-                let millis = format!("{}ms", value.as_millis());
-                self.client
-                    .execute("SELECT set_config($1, $2, $3)", &[&name, &millis, &local])?;
-            }
-        }
-        Ok(())
-    }
-
-    fn invalid_indexes(&mut self) -> Result<BTreeSet<String>, postgres::Error> {
-        let rows = self.client.query(
+    fn invalid_indexes(&mut self) -> Result<BTreeSet<String>, PgError> {
+        let rows = self.block_on(self.client.query_typed(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i \
              JOIN pg_class c ON c.oid = i.indexrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid",
             &[],
-        )?;
+        ))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Runs `sql` (one or more statements) with the simple query protocol and counts the
+    /// statements that completed, so a failure can be pinned to its statement even when the
+    /// server gives no position.
+    fn run_counted(&mut self, sql: &str) -> Result<usize, (usize, PgError)> {
+        self.runtime.block_on(async {
+            let mut stream = std::pin::pin!(self
+                .client
+                .simple_query_raw(sql)
+                .await
+                .map_err(|e| (0, e))?);
+            let mut completed = 0;
+            while let Some(message) = stream.next().await {
+                match message {
+                    Ok(SimpleQueryMessage::CommandComplete(_)) => completed += 1,
+                    Ok(_) => {}
+                    Err(e) => return Err((completed, e)),
+                }
+            }
+            Ok(completed)
+        })
     }
 
     fn apply_in_transaction(
@@ -187,44 +241,29 @@ impl PgDriver {
     ) -> Result<Applied, ApplyError> {
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         let clock = Instant::now();
-        let failure =
-            (|| -> Result<Result<HistoryRow, (usize, postgres::Error, bool)>, postgres::Error> {
-                self.client.batch_execute("BEGIN")?;
-                self.set_timeouts(settings, true)?;
-                for (i, statement) in migration.statements.iter().enumerate() {
-                    if let Err(err) = self.client.batch_execute(statement.text(&migration.source)) {
-                        return Ok(Err((i, err, false)));
-                    }
-                }
-                // Deferred constraints (and constraint triggers) are checked here rather than
-                // by COMMIT: a failing COMMIT was reported as ratchet's own error (no
-                // SQLSTATE, no location), left no history row, and the ROLLBACK after it drew
-                // "WARNING: there is no transaction in progress". The failure is shown at the
-                // last statement, with a context line saying it was a deferred check.
-                if let Some(last) = migration.statements.len().checked_sub(1) {
-                    if let Err(err) = self.client.batch_execute("SET CONSTRAINTS ALL IMMEDIATE") {
-                        return Ok(Err((last, err, true)));
-                    }
-                }
+        let batch = Batch::new(migration, settings);
+        match self.run_counted(&batch.sql) {
+            Ok(_) => {
                 row.finish(clock);
-                // Inside the transaction, so that it commits with the migration: a session
-                // `SET` it made (pg_dump's `set_config('search_path', '', false)`, `SET ROLE`)
-                // would otherwise outlive its commit, break the history insert below
-                // ("relation ratchet_history does not exist") and change how every later
-                // migration of this run behaves. (After a rollback the server undoes them.)
-                restore_session(&mut self.client)?;
-                let recorded = self.insert_row(row.clone())?;
-                self.client.batch_execute("COMMIT")?;
-                Ok(Ok(recorded))
-            })();
-        match failure {
-            Ok(Ok(recorded)) => {
-                self.remember(&recorded);
-                Ok(Applied::Ran(Box::new(recorded)))
+                match self.insert_row_and(row, true) {
+                    Ok(recorded) => {
+                        self.remember(&recorded);
+                        Ok(Applied::Ran(Box::new(recorded)))
+                    }
+                    Err(err) => {
+                        let _ = self.block_on(self.client.batch_execute("ROLLBACK"));
+                        Err(database(&format!("recording {}", migration.name), &err).into())
+                    }
+                }
             }
-            Ok(Err((index, err, deferred))) => {
-                let _ = self.client.batch_execute("ROLLBACK");
-                let mut error = statement_error(migration, index, &err);
+            Err((completed, err)) => {
+                // Also ends the transaction when a statement-level failure left it open.
+                let _ = self.block_on(self.client.batch_execute("ROLLBACK"));
+                let located = batch.locate(completed, &err);
+                let Some((index, offset, deferred)) = located else {
+                    return Err(database(&format!("applying {}", migration.name), &err).into());
+                };
+                let mut error = statement_error(migration, index, offset, &err);
                 if deferred {
                     let note = "a deferred constraint, checked at the end of the migration \
                                 (the statement that violated it may be an earlier one)";
@@ -245,10 +284,6 @@ impl PgDriver {
                     not_recorded,
                 })
             }
-            Err(err) => {
-                let _ = self.client.batch_execute("ROLLBACK");
-                Err(database(&format!("applying {}", migration.name), &err).into())
-            }
         }
     }
 
@@ -264,18 +299,24 @@ impl PgDriver {
         self.insert_row(started)
             .map_err(|e| database(&context, &e))?;
         let invalid_before = self.invalid_indexes().map_err(|e| database(&context, &e))?;
-        self.set_timeouts(settings, false)
-            .map_err(|e| database(&context, &e))?;
+        let timeouts = settings.statements("SET");
+        if !timeouts.is_empty() {
+            self.block_on(self.client.batch_execute(&timeouts))
+                .map_err(|e| database(&context, &e))?;
+        }
+        // One statement per request: each commits on its own, and the statement that fails is
+        // the one that was sent.
         let mut failure = None;
         for (i, statement) in migration.statements.iter().enumerate() {
-            if let Err(err) = self.client.batch_execute(statement.text(&migration.source)) {
+            let text = statement.text(&migration.source);
+            if let Err((_, err)) = self.run_counted(text) {
                 failure = Some((i, err));
                 break;
             }
         }
         // Also undoes the migration's own session `SET`s (search_path, role, ...), which
         // must neither redirect the history insert below nor leak into later migrations.
-        let _ = restore_session(&mut self.client);
+        let _ = self.block_on(self.client.batch_execute(RESTORE_SESSION));
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         row.started_at = started_at;
         row.finish(clock);
@@ -286,7 +327,7 @@ impl PgDriver {
                 Ok(Applied::Ran(Box::new(recorded)))
             }
             Some((index, err)) => {
-                let error = statement_error(migration, index, &err);
+                let error = statement_error(migration, index, error_position(&err), &err);
                 let invalid_indexes = self
                     .invalid_indexes()
                     .map(|after| after.difference(&invalid_before).cloned().collect())
@@ -306,6 +347,136 @@ impl PgDriver {
     }
 }
 
+/// Opens a connection whose messages are pumped by a task on `runtime`; notices go to
+/// `on_notice`.
+fn open(
+    runtime: &Runtime,
+    config: &Config,
+    on_notice: impl Fn(DbError) + Send + 'static,
+) -> Result<Client, PgError> {
+    runtime.block_on(async {
+        let (client, mut connection) = config.connect(NoTls).await?;
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            // Ends when the connection closes or fails; the client then reports the error
+            // on its next request.
+            while let Some(Ok(message)) = messages.next().await {
+                if let AsyncMessage::Notice(notice) = message {
+                    on_notice(notice);
+                }
+            }
+        });
+        Ok(client)
+    })
+}
+
+/// A transactional migration as one simple-query message: BEGIN, the timeouts, every
+/// statement, the deferred-constraint check and the session reset. The server stops at the
+/// first error and the transaction is rolled back, so nothing of a failed migration remains.
+struct Batch {
+    sql: String,
+    /// Statements before the migration's own (BEGIN, SET LOCAL ...).
+    prefix: usize,
+    /// Character position in `sql` where each statement starts, for mapping error positions.
+    starts: Vec<usize>,
+    lengths: Vec<usize>,
+}
+
+impl Batch {
+    fn new(migration: &Migration, settings: ApplySettings) -> Batch {
+        let mut sql = String::from("BEGIN;\n");
+        let timeouts = settings.statements("SET LOCAL");
+        sql.push_str(&timeouts);
+        let prefix = 1 + timeouts.matches(";\n").count();
+        let mut chars = sql.chars().count();
+        let mut starts = Vec::with_capacity(migration.statements.len());
+        let mut lengths = Vec::with_capacity(migration.statements.len());
+        for statement in &migration.statements {
+            let text = statement.text(&migration.source);
+            let length = text.chars().count();
+            starts.push(chars);
+            lengths.push(length);
+            sql.push_str(text);
+            // On a line of its own: a statement may end in a `--` comment.
+            sql.push_str("\n;\n");
+            chars += length + 3;
+        }
+        // Deferred constraints (and constraint triggers) are checked here rather than by
+        // COMMIT: a failing COMMIT was reported as ratchet's own error (no SQLSTATE, no
+        // location) and left no history row.
+        sql.push_str("SET CONSTRAINTS ALL IMMEDIATE;\n");
+        // Inside the transaction, so that it commits with the migration: a session `SET` it
+        // made (pg_dump's `set_config('search_path', '', false)`, `SET ROLE`) would otherwise
+        // outlive its commit, break the history insert ("relation ratchet_history does not
+        // exist") and change how every later migration of this run behaves.
+        sql.push_str(RESTORE_SESSION);
+        Batch {
+            sql,
+            prefix,
+            starts,
+            lengths,
+        }
+    }
+
+    /// Which statement failed, the byte offset of the error in it, and whether it was the
+    /// deferred-constraint check. `None` when the failure was in ratchet's own prefix.
+    fn locate(&self, completed: usize, err: &PgError) -> Option<(usize, Option<usize>, bool)> {
+        let count = self.starts.len();
+        if let Some(position) = error_position(err) {
+            let at = position.saturating_sub(1);
+            if let Some(i) =
+                (0..count).find(|&i| at >= self.starts[i] && at <= self.starts[i] + self.lengths[i])
+            {
+                return Some((i, Some(at - self.starts[i] + 1), false));
+            }
+        }
+        let index = completed.checked_sub(self.prefix)?;
+        match index.cmp(&count) {
+            std::cmp::Ordering::Less => Some((index, None, false)),
+            _ if count > 0 => Some((count - 1, None, true)),
+            _ => None,
+        }
+    }
+}
+
+impl ApplySettings {
+    /// `SET [LOCAL] lock_timeout = N; ...` for the configured limits. The values are integers
+    /// of milliseconds computed here, never text from a file, and `SET` cannot take a bound
+    /// parameter; sending them separately through `set_config($1)` would cost a round trip
+    /// each, per migration.
+    fn statements(&self, set: &str) -> String {
+        let mut sql = String::new();
+        for (name, value) in [
+            ("lock_timeout", self.lock_timeout),
+            ("statement_timeout", self.statement_timeout),
+        ] {
+            if let Some(value) = value {
+                sql.push_str(&format!("{set} {name} = {};\n", value.as_millis()));
+            }
+        }
+        sql
+    }
+}
+
+/// Without this, a runner killed in the middle of a long statement leaves its backend running
+/// that statement to the end (the server only notices the closed socket when it next talks to
+/// the client), holding the migration's locks after the runner lock (on its own, idle
+/// session) is already released: the next runner then failed with a lock timeout behind a
+/// dead process. PostgreSQL 14+ can poll the socket during a query; older servers don't know
+/// the setting (`current_setting(.., true)` is NULL there, so nothing is set), and a value the
+/// URL already set is kept.
+const CHECK_CLIENT_CONNECTION: &str =
+    "CASE WHEN current_setting('client_connection_check_interval', true) = '0' \
+     THEN set_config('client_connection_check_interval', '1000', false) END";
+
+/// Puts the migration connection back in its state at connect time after a migration ran:
+/// user, role and every setting (values given in the URL are the defaults `RESET` returns
+/// to). `RESET ALL` also clears the per-migration timeouts and the connection check, which the
+/// last statement turns back on.
+const RESTORE_SESSION: &str = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\nRESET ALL;\n\
+     SELECT CASE WHEN current_setting('client_connection_check_interval', true) = '0' \
+     THEN set_config('client_connection_check_interval', '1000', false) END;\n";
+
 impl Driver for PgDriver {
     fn describe(&self) -> String {
         self.url.clone()
@@ -319,8 +490,7 @@ impl Driver for PgDriver {
         let table = self.table.to_string();
         let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", self.table.quoted());
         let rows = self
-            .client
-            .query(&sql, &[])
+            .block_on(self.client.query_typed(&sql, &[]))
             .map_err(|e| database("reading the history", &e))?;
         let mut history = Vec::with_capacity(rows.len());
         for r in rows {
@@ -356,22 +526,29 @@ impl Driver for PgDriver {
     ) -> Result<Box<dyn RunnerLock>, DriverError> {
         let key = lock_key(&self.table);
         let started = Instant::now();
-        let mut session = self
-            .config
-            .connect(NoTls)
-            .map_err(|e| DriverError::Connect {
+        let session =
+            open(&self.runtime, &self.config, |_| {}).map_err(|e| DriverError::Connect {
                 url: self.url.clone(),
                 message: error_chain(&e),
             })?;
-        let context = "taking the migration lock";
-        let try_lock = |session: &mut Client| -> Result<bool, DriverError> {
-            Ok(session
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .map_err(|e| database(context, &e))?
-                .get(0))
+        let lock = PgLock {
+            runtime: self.runtime.clone(),
+            session: Some(session),
+            key,
         };
-        if !try_lock(&mut session)? {
-            let holder = lock_holder(&mut session, key).ok().flatten();
+        let session = lock.session.as_ref().expect("just set");
+        let context = "taking the migration lock";
+        let try_lock = || -> Result<bool, DriverError> {
+            let rows = self
+                .runtime
+                .block_on(
+                    session.query_typed("SELECT pg_try_advisory_lock($1)", &[(&key, Type::INT8)]),
+                )
+                .map_err(|e| database(context, &e))?;
+            Ok(rows.first().is_some_and(|r| r.get(0)))
+        };
+        if !try_lock()? {
+            let holder = lock_holder(&self.runtime, session, key).ok().flatten();
             on_wait(holder.as_ref().unwrap_or(&LockHolder::default()));
             // Poll rather than block in `pg_advisory_lock()`: a session blocked there holds a
             // snapshot for as long as it waits, and the holder's `CREATE INDEX CONCURRENTLY`
@@ -383,22 +560,22 @@ impl Driver for PgDriver {
             loop {
                 let now = Instant::now();
                 if now >= deadline {
-                    let holder = lock_holder(&mut session, key).ok().flatten().or(holder);
+                    let holder = lock_holder(&self.runtime, session, key)
+                        .ok()
+                        .flatten()
+                        .or(holder);
                     return Err(DriverError::LockTimeout {
                         waited: started.elapsed(),
                         holder,
                     });
                 }
                 std::thread::sleep((deadline - now).min(LOCK_POLL));
-                if try_lock(&mut session)? {
+                if try_lock()? {
                     break;
                 }
             }
         }
-        Ok(Box::new(PgLock {
-            session: Some(session),
-            key,
-        }))
+        Ok(Box::new(lock))
     }
 
     fn ensure_history_table(&mut self) -> Result<(), DriverError> {
@@ -408,10 +585,13 @@ impl Driver for PgDriver {
             return Ok(());
         }
         let table = self.table.quoted();
-        let mut ddl = String::new();
+        let mut ddl = String::from("BEGIN;\n");
         if let Some(schema) = &self.table.schema {
+            // Same reason: only create a schema that is missing, so no notice is printed.
+            let schema_literal = format!("'{}'", schema.replace('\'', "''"));
             ddl.push_str(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {};\n",
+                "DO $ratchet$ BEGIN IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {schema_literal}) \
+                 THEN CREATE SCHEMA {}; END IF; END $ratchet$;\n",
                 crate::quote_ident(schema)
             ));
         }
@@ -437,15 +617,15 @@ impl Driver for PgDriver {
                 reason text
             );
             CREATE INDEX {} ON {table} (version);
-            COMMENT ON TABLE {table} IS 'ratchet: append-only log of every migration attempt; never edit by hand';",
+            COMMENT ON TABLE {table} IS 'ratchet: append-only log of every migration attempt; never edit by hand';
+            COMMIT;",
             crate::quote_ident(&format!("{}_version_idx", self.table.name)),
         ));
-        self.client
-            .batch_execute(&format!("BEGIN; {ddl}; COMMIT"))
-            .map_err(|e| {
-                let _ = self.client.batch_execute("ROLLBACK");
-                database("creating the history table", &e)
-            })
+        let result = self.block_on(self.client.batch_execute(&ddl));
+        result.map_err(|e| {
+            let _ = self.block_on(self.client.batch_execute("ROLLBACK"));
+            database("creating the history table", &e)
+        })
     }
 
     fn apply(
@@ -472,32 +652,9 @@ impl Driver for PgDriver {
     }
 }
 
-/// Without this, a runner killed in the middle of a long statement leaves its backend running
-/// that statement to the end (the server only notices the closed socket when it next talks to
-/// the client), holding the migration's locks after the runner lock (on its own, idle
-/// session) is already released: the next runner then failed with a lock timeout behind a
-/// dead process. PostgreSQL 14+ can poll the socket during a query; older servers don't know
-/// the setting (`current_setting(.., true)` is NULL there, so nothing is set), and a value the
-/// URL already set is kept.
-fn check_client_connection(client: &mut Client) -> Result<(), postgres::Error> {
-    client.execute(
-        "SELECT set_config('client_connection_check_interval', '1000', false) \
-         WHERE current_setting('client_connection_check_interval', true) = '0'",
-        &[],
-    )?;
-    Ok(())
-}
-
-/// Puts the migration connection back in its state at connect time after a migration ran:
-/// user, role and every setting (values given in the URL are the defaults `RESET` returns
-/// to). `RESET ALL` also clears the per-migration timeouts.
-fn restore_session(client: &mut Client) -> Result<(), postgres::Error> {
-    client.batch_execute("RESET SESSION AUTHORIZATION; RESET ROLE; RESET ALL")?;
-    check_client_connection(client)
-}
-
 /// The advisory lock's session. Dropping it unlocks and closes the session.
 struct PgLock {
+    runtime: Arc<Runtime>,
     session: Option<Client>,
     key: i64,
 }
@@ -512,11 +669,13 @@ impl RunnerLock for PgLock {}
 
 impl Drop for PgLock {
     fn drop(&mut self) {
-        if let Some(mut session) = self.session.take() {
+        if let Some(session) = self.session.take() {
             // Closing the session would release it too; unlocking first makes the release
             // explicit and immediate even if closing is slow.
-            let _ = session.execute("SELECT pg_advisory_unlock($1)", &[&self.key]);
-            let _ = session.close();
+            let _ = self.runtime.block_on(
+                session.query_typed("SELECT pg_advisory_unlock($1)", &[(&self.key, Type::INT8)]),
+            );
+            drop(session);
         }
     }
 }
@@ -533,22 +692,26 @@ fn lock_key(table: &TableName) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-fn lock_holder(session: &mut Client, key: i64) -> Result<Option<LockHolder>, postgres::Error> {
+fn lock_holder(
+    runtime: &Runtime,
+    session: &Client,
+    key: i64,
+) -> Result<Option<LockHolder>, PgError> {
     // A bigint advisory key appears in pg_locks split into classid (high half) and objid
     // (low half), with objsubid = 1. host(): `client_addr::text` printed "127.0.0.1/32".
     let bits = key as u64;
     let high = i64::from((bits >> 32) as u32);
     let low = i64::from(bits as u32);
-    let row = session.query_opt(
+    let rows = runtime.block_on(session.query_typed(
         "SELECT a.pid, a.application_name, host(a.client_addr), a.usename::text, a.backend_start \
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
          WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
            AND l.classid::bigint = $1 AND l.objid::bigint = $2 \
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          LIMIT 1",
-        &[&high, &low],
-    )?;
-    Ok(row.map(|r| LockHolder {
+        &[(&high, Type::INT8), (&low, Type::INT8)],
+    ))?;
+    Ok(rows.first().map(|r| LockHolder {
         pid: r.get(0),
         application_name: r.get(1),
         client_addr: r.get(2),
@@ -557,18 +720,28 @@ fn lock_holder(session: &mut Client, key: i64) -> Result<Option<LockHolder>, pos
     }))
 }
 
-fn statement_error(migration: &Migration, index: usize, err: &postgres::Error) -> StatementError {
+/// The 1-based character position the server reported, when it is one in the query we sent.
+fn error_position(err: &PgError) -> Option<usize> {
+    match err.as_db_error()?.position()? {
+        ErrorPosition::Original(position) => Some(*position as usize),
+        ErrorPosition::Internal { .. } => None,
+    }
+}
+
+/// `position`: where in the statement's text the error is, as a 1-based character position
+/// (PostgreSQL's unit).
+fn statement_error(
+    migration: &Migration,
+    index: usize,
+    position: Option<usize>,
+    err: &PgError,
+) -> StatementError {
+    let text = migration.statement_text(index);
+    let offset = position.map(|p| ratchet_sql::char_position_to_byte(text, p));
     let Some(db) = err.as_db_error() else {
-        let mut e = StatementError::at(migration, index, None);
+        let mut e = StatementError::at(migration, index, offset);
         e.message = error_chain(err);
         return e;
-    };
-    let text = migration.statement_text(index);
-    let offset = match db.position() {
-        Some(ErrorPosition::Original(position)) => {
-            Some(ratchet_sql::char_position_to_byte(text, *position as usize))
-        }
-        _ => None,
     };
     let mut e = StatementError::at(migration, index, offset);
     e.sqlstate = Some(db.code().code().to_owned());
@@ -579,7 +752,7 @@ fn statement_error(migration: &Migration, index: usize, err: &postgres::Error) -
     e
 }
 
-fn database(context: &str, err: &postgres::Error) -> DriverError {
+fn database(context: &str, err: &PgError) -> DriverError {
     DriverError::Database {
         context: context.to_owned(),
         message: error_chain(err),
@@ -587,8 +760,8 @@ fn database(context: &str, err: &postgres::Error) -> DriverError {
     }
 }
 
-/// postgres::Error's Display is terse ("error connecting to server"); the cause is in its
-/// source chain.
+/// tokio_postgres::Error's Display is terse ("error connecting to server"); the cause is in
+/// its source chain.
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
