@@ -58,6 +58,17 @@ impl Output {
         let _ = writeln!(out, "{text}");
     }
 
+    /// Many result lines on stdout in one write: a status of thousands of migrations would
+    /// otherwise cost a system call per line.
+    pub fn lines(&self, lines: &[String]) {
+        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+
     /// Progress on stderr, unless --quiet.
     pub fn progress(&self, text: &str) {
         if !self.quiet {

@@ -106,18 +106,21 @@ impl MigrationSet {
         let mut files = Vec::new();
         for entry in entries {
             match entry {
-                Ok(entry) => files.push(entry.path()),
+                // The type comes with the directory listing: no stat() per file.
+                Ok(entry) => {
+                    let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                    files.push((entry.file_name(), entry.path(), is_dir));
+                }
                 Err(err) => problems.push(file_problem(dir, format!("cannot list entry: {err}"))),
             }
         }
-        files.sort();
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
         let mut ups: Vec<(PathBuf, String)> = Vec::new();
         let mut downs: HashMap<String, PathBuf> = HashMap::new();
         let mut retired = Vec::new();
-        for path in files {
-            let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-            else {
+        for (file_name, path, is_dir) in files {
+            let Some(file_name) = file_name.to_str().map(str::to_owned) else {
                 problems.push(file_problem(
                     &path,
                     "the file name is not valid UTF-8".into(),
@@ -127,7 +130,7 @@ impl MigrationSet {
             if file_name.starts_with('.') {
                 continue;
             }
-            if path.is_dir() {
+            if is_dir {
                 problems.push(file_problem(
                     &path,
                     "a folder inside the migrations folder: ratchet does not read sub-folders, \
@@ -222,9 +225,8 @@ impl MigrationSet {
         }
 
         let mut migrations = Vec::new();
-        for (path, file_name) in ups {
-            let down = downs.get(&file_name).cloned();
-            match load_file(&path, &file_name, down, options) {
+        for result in load_files(&ups, &downs, options) {
+            match result {
                 Ok(migration) => migrations.push(migration),
                 Err(mut found) => problems.append(&mut found),
             }
@@ -270,8 +272,10 @@ fn file_problem(path: &Path, message: String) -> LoadProblem {
     }
 }
 
-fn at(path: &Path, index: &LineIndex, offset: usize, message: String) -> LoadProblem {
-    let (line, column) = index.line_col(offset);
+/// A problem at byte `offset` of `source`. The line index is built only here, on the error
+/// path: a clean folder never pays for one.
+fn at(path: &Path, source: &str, offset: usize, message: String) -> LoadProblem {
+    let (line, column) = LineIndex::new(source).line_col(offset);
     LoadProblem {
         path: path.to_owned(),
         line: Some(line),
@@ -280,13 +284,59 @@ fn at(path: &Path, index: &LineIndex, offset: usize, message: String) -> LoadPro
     }
 }
 
+/// Reads, hashes, splits and checks every file. Files are independent, so the work is spread
+/// over the machine's cores: `verify` at application start-up reads thousands of them.
+fn load_files(
+    ups: &[(PathBuf, String)],
+    downs: &HashMap<String, PathBuf>,
+    options: &LoadOptions,
+) -> Vec<Result<Migration, Vec<LoadProblem>>> {
+    let load = |(path, file_name): &(PathBuf, String)| {
+        load_file(path, file_name, downs.get(file_name).cloned(), options)
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Below this, starting threads costs more than it saves.
+    const PER_WORKER: usize = 64;
+    if workers < 2 || ups.len() < 2 * PER_WORKER {
+        return ups.iter().map(load).collect();
+    }
+    let chunk = ups.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ups
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("loading a migration file does not panic"))
+            .collect()
+    })
+}
+
+/// `std::fs::read` without its `statx` for a size hint: migration files are small, and on a
+/// folder of thousands the system calls, not the hashing, are what `verify` waits for.
+/// The bytes go through a buffer reused by the thread, then into an exact-size vector, so
+/// thousands of small files do not each keep a large allocation.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::cell::RefCell;
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(64 * 1024));
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        std::fs::File::open(path)?.read_to_end(buffer)?;
+        Ok(buffer.as_slice().to_vec())
+    })
+}
+
 fn load_file(
     path: &Path,
     file_name: &str,
     down: Option<PathBuf>,
     options: &LoadOptions,
 ) -> Result<Migration, Vec<LoadProblem>> {
-    let bytes = std::fs::read(path)
+    let bytes = read_file(path)
         .map_err(|err| vec![file_problem(path, format!("cannot read the file: {err}"))])?;
     let checksum = Checksum::of(&bytes);
     let source = match String::from_utf8(bytes) {
@@ -307,14 +357,13 @@ fn load_file(
             }]);
         }
     };
-    let index = LineIndex::new(&source);
     let mut problems = Vec::new();
 
     let directives = match ratchet_sql::parse_directives(&source, options.dialect) {
         Ok(d) => d,
         Err(errors) => {
             for e in errors {
-                problems.push(at(path, &index, e.offset, e.message));
+                problems.push(at(path, &source, e.offset, e.message));
             }
             Default::default()
         }
@@ -322,7 +371,7 @@ fn load_file(
     let mut statements = match ratchet_sql::split(&source, options.dialect) {
         Ok(s) => s,
         Err(e) => {
-            problems.push(at(path, &index, e.offset, e.to_string_without_offset()));
+            problems.push(at(path, &source, e.offset, e.to_string_without_offset()));
             Vec::new()
         }
     };
@@ -357,7 +406,7 @@ fn load_file(
                 };
                 problems.push(at(
                     path,
-                    &index,
+                    &source,
                     statements[i].range.start,
                     format!(
                         "{word} inside a transactional migration: ratchet already runs each migration in \
@@ -404,7 +453,6 @@ fn resolve_dependencies(
         .map(|m| (m.version, m.name.clone()))
         .collect();
     for migration in migrations.iter_mut() {
-        let index = LineIndex::new(&migration.source);
         let mut resolved = Vec::new();
         for dep in &migration.directives.depends {
             let target = dep.target.trim();
@@ -437,7 +485,7 @@ fn resolve_dependencies(
                 }
             };
             if let Some(message) = problem {
-                problems.push(at(&migration.path, &index, dep.offset, message));
+                problems.push(at(&migration.path, &migration.source, dep.offset, message));
             }
         }
         migration.depends = resolved;

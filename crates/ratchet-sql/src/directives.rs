@@ -150,8 +150,10 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// Accumulates directives and errors over the comments of one file.
-struct Parser {
-    lines: LineIndex,
+struct Parser<'a> {
+    source: &'a str,
+    /// Built on first use: most files have no directive that needs a line number.
+    lines: Option<LineIndex>,
     out: Directives,
     errors: Vec<DirectiveError>,
     /// Line of the first lock-/statement-timeout, for duplicate messages.
@@ -159,7 +161,7 @@ struct Parser {
     statement_timeout_line: usize,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn error(&mut self, offset: usize, message: String) {
         self.errors.push(DirectiveError { offset, message });
     }
@@ -212,7 +214,12 @@ impl Parser {
             return;
         }
 
-        let line = self.lines.line_col(comment_start).0;
+        let source = self.source;
+        let line = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(source))
+            .line_col(comment_start)
+            .0;
         let missing = |what: &str| format!("directive \"{label}\" needs {what}");
         match kind {
             Kind::NoTransaction => {
@@ -327,9 +334,22 @@ impl Parser {
 /// that is empty or holds only comments parses fine. If the script contains an
 /// unterminated construct, scanning stops there: the splitter reports that
 /// error, and nothing after it could be a comment anyway.
+/// Whether `text` contains `ratchet:` or `depends:` in any letter case: a superset of the
+/// comments [`parse_directives`] acts on outside the header.
+fn mentions_directive(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b == b':'
+            && i >= 7
+            && (bytes[i - 7..i].eq_ignore_ascii_case(b"ratchet")
+                || bytes[i - 7..i].eq_ignore_ascii_case(b"depends"))
+    })
+}
+
 pub fn parse_directives(source: &str, dialect: Dialect) -> Result<Directives, Vec<DirectiveError>> {
     let mut parser = Parser {
-        lines: LineIndex::new(source),
+        source,
+        lines: None,
         out: Directives::default(),
         errors: Vec::new(),
         lock_timeout_line: 0,
@@ -340,7 +360,16 @@ pub fn parse_directives(source: &str, dialect: Dialect) -> Result<Directives, Ve
         match token.kind {
             TokenKind::LineComment => parser.comment(source, token.range, in_header),
             kind if kind.is_trivia() => {}
-            _ => in_header = false,
+            _ if in_header => {
+                in_header = false;
+                // Past the header only comments naming a directive matter. Lexing the body
+                // just to find none costs more than everything else `verify` does per file,
+                // so look for the words first.
+                if !mentions_directive(&source[token.range.start..]) {
+                    break;
+                }
+            }
+            _ => {}
         }
     }
     if parser.errors.is_empty() {

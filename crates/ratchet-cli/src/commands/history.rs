@@ -53,8 +53,6 @@ pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
             detail,
         ]);
     }
-    for line in table(&lines) {
-        out.line(&line);
-    }
+    out.lines(&table(&lines));
     Ok(ExitCode::SUCCESS)
 }

@@ -54,9 +54,7 @@ fn render(migrator: &Migrator, plan: &Plan, out: &Output) {
     if plan.entries.is_empty() {
         out.line("no migrations yet: create one with `ratchet new NAME`");
     } else {
-        for line in table(&rows) {
-            out.line(&line);
-        }
+        out.lines(&table(&rows));
     }
     let counts: Vec<String> = [
         MigrationState::Applied,
