@@ -22,9 +22,35 @@ struct File {
     history_table: Option<String>,
     name_pattern: Option<String>,
     out_of_order: Option<bool>,
-    lock_timeout: Option<String>,
-    statement_timeout: Option<String>,
-    lock_wait: Option<String>,
+    #[serde(default, deserialize_with = "duration")]
+    lock_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    statement_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    lock_wait: Option<Duration>,
+}
+
+/// Durations are parsed while the file is read, so a bad one is reported by toml with its
+/// line, column and key, like any other mistake in the file.
+fn duration<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(i64),
+    }
+    match Raw::deserialize(de) {
+        Ok(Raw::Text(text)) => parse_duration(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Ok(Raw::Number(0)) => Ok(Some(Duration::ZERO)),
+        Ok(Raw::Number(n)) => Err(serde::de::Error::custom(format!(
+            "a duration needs a unit: write \"{n}s\" or \"{n}ms\", not {n}"
+        ))),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected a duration such as \"5s\", \"500ms\", \"10min\" or \"0\"",
+        )),
+    }
 }
 
 /// A problem with the configuration: always exit 2.
@@ -68,35 +94,16 @@ pub fn load(global: &Global) -> Result<Settings, ConfigError> {
     if let Some(out_of_order) = file.out_of_order {
         settings.out_of_order = out_of_order;
     }
-    for (key, value, slot) in [
-        (
-            "lock_timeout",
-            file.lock_timeout,
-            &mut settings.lock_timeout,
-        ),
-        (
-            "statement_timeout",
-            file.statement_timeout,
-            &mut settings.statement_timeout,
-        ),
-        ("lock_wait", file.lock_wait, &mut settings.lock_wait),
-    ] {
-        if let Some(text) = value {
-            *slot = parse_duration(&text).map_err(|e| {
-                ConfigError(format!("{}: {key} = {text:?}: {e}", config_name(global)))
-            })?;
-        }
+    if let Some(value) = file.lock_timeout {
+        settings.lock_timeout = value;
+    }
+    if let Some(value) = file.statement_timeout {
+        settings.statement_timeout = value;
+    }
+    if let Some(value) = file.lock_wait {
+        settings.lock_wait = value;
     }
     Ok(settings)
-}
-
-fn config_name(global: &Global) -> String {
-    global
-        .config
-        .as_deref()
-        .unwrap_or(Path::new(FILE_NAME))
-        .display()
-        .to_string()
 }
 
 fn parent(path: &Path) -> PathBuf {
@@ -132,8 +139,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("{e} (expected e.g. 5s, 500ms, 10min, or 0)"))
+    humantime::parse_duration(text).map_err(|_| {
+        format!("{text:?} is not a duration; write e.g. \"5s\", \"500ms\", \"10min\" or \"0\"")
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use ratchet_core::{HistoryRow, Migration, Outcome, TransactionMode};
 use sha2::{Digest, Sha256};
 use tokio::runtime::Runtime;
-use tokio_postgres::error::{DbError, ErrorPosition};
+use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls, SimpleQueryMessage};
 
@@ -37,6 +37,9 @@ pub(crate) struct PgDriver {
     /// Name of the migration running now, read by the notice forwarder to prefix notices.
     current: Arc<Mutex<Option<String>>>,
     who: Who,
+    /// Set once [`PgDriver::prepare_to_write`] ran: read-only commands (`status`, `verify`)
+    /// skip its round trip.
+    ready_to_write: bool,
     /// Link of the newest chained row. Refreshed by every `read_history`; valid while the
     /// runner lock is held, which is the only time anything is written.
     chain_tip: Option<String>,
@@ -89,16 +92,6 @@ impl PgDriver {
             url: url.clone(),
             message: error_chain(&err),
         })?;
-        let db_user = runtime
-            .block_on(client.simple_query(&format!(
-                "SELECT current_user::text, {CHECK_CLIENT_CONNECTION}"
-            )))
-            .map_err(|e| database("reading current_user", &e))?
-            .into_iter()
-            .find_map(|m| match m {
-                SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                _ => None,
-            });
         Ok(PgDriver {
             runtime,
             client,
@@ -107,12 +100,32 @@ impl PgDriver {
             table: options.history_table.clone(),
             current,
             who: Who {
-                db_user,
+                db_user: None,
                 host: crate::host_name(),
             },
+            ready_to_write: false,
             chain_tip: None,
             insert: None,
         })
+    }
+
+    /// Learns the database user recorded in history rows and turns on the dead-client check,
+    /// once, before the first write.
+    fn prepare_to_write(&mut self) -> Result<(), DriverError> {
+        if self.ready_to_write {
+            return Ok(());
+        }
+        let messages = self
+            .block_on(self.client.simple_query(&format!(
+                "SELECT current_user::text, {CHECK_CLIENT_CONNECTION}"
+            )))
+            .map_err(|e| database("reading current_user", &e))?;
+        self.who.db_user = messages.into_iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        });
+        self.ready_to_write = true;
+        Ok(())
     }
 
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
@@ -483,15 +496,22 @@ impl Driver for PgDriver {
     }
 
     fn read_history(&mut self) -> Result<Vec<HistoryRow>, DriverError> {
-        if !self.table_exists()? {
-            self.chain_tip = None;
-            return Ok(Vec::new());
-        }
         let table = self.table.to_string();
         let sql = format!("SELECT {COLUMNS} FROM {} ORDER BY id", self.table.quoted());
-        let rows = self
-            .block_on(self.client.query_typed(&sql, &[]))
-            .map_err(|e| database("reading the history", &e))?;
+        // One round trip: asking first whether the table exists would double the cost of
+        // `verify`, whose whole budget is a few round trips. A database never migrated has no
+        // table (or schema) yet, and that is an empty history, not an error.
+        let rows = match self.block_on(self.client.query_typed(&sql, &[])) {
+            Ok(rows) => rows,
+            Err(e)
+                if e.code() == Some(&SqlState::UNDEFINED_TABLE)
+                    || e.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+            {
+                self.chain_tip = None;
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(database("reading the history", &e)),
+        };
         let mut history = Vec::with_capacity(rows.len());
         for r in rows {
             history.push(HistoryRow {
@@ -524,6 +544,7 @@ impl Driver for PgDriver {
         wait: Duration,
         on_wait: &mut dyn FnMut(&LockHolder),
     ) -> Result<Box<dyn RunnerLock>, DriverError> {
+        self.prepare_to_write()?;
         let key = lock_key(&self.table);
         let started = Instant::now();
         let session =
@@ -579,6 +600,7 @@ impl Driver for PgDriver {
     }
 
     fn ensure_history_table(&mut self) -> Result<(), DriverError> {
+        self.prepare_to_write()?;
         // Checked first instead of `IF NOT EXISTS`, whose "already exists, skipping" notice
         // would reach the user on every run.
         if self.table_exists()? {
@@ -633,6 +655,7 @@ impl Driver for PgDriver {
         migration: &Migration,
         settings: ApplySettings,
     ) -> Result<Applied, ApplyError> {
+        self.prepare_to_write()?;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(migration.name.clone());
         let result = match migration.transaction {
             TransactionMode::PerMigration => self.apply_in_transaction(migration, settings),
@@ -643,6 +666,7 @@ impl Driver for PgDriver {
     }
 
     fn record(&mut self, request: &RecordRequest) -> Result<HistoryRow, DriverError> {
+        self.prepare_to_write()?;
         let row = NewRow::record(request, &self.who);
         let recorded = self
             .insert_row(row)
