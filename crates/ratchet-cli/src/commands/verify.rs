@@ -51,19 +51,13 @@ pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
                 _ => None,
             })
             .collect();
-        for entry in not_applied
+        let mut lines: Vec<String> = not_applied
             .iter()
             .filter(|e| !explained.contains(&e.name.as_str()))
-        {
-            out.line(&format!(
-                "  - {} is not applied ({})",
-                entry.name,
-                entry.state.as_str()
-            ));
-        }
-        for blocker in &plan.blockers {
-            out.line(&format!("  - {}", blocker.message()));
-        }
+            .map(|e| format!("  - {} is not applied ({})", e.name, e.state.as_str()))
+            .collect();
+        lines.extend(plan.blockers.iter().map(|b| format!("  - {}", b.message())));
+        out.lines(&lines);
     }
     Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
 }
