@@ -188,39 +188,40 @@ fn apply_error_text(out: &Output, e: &ApplyError) -> Vec<String> {
         out.paint_err(Tone::Bold, &error.migration)
     )];
     lines.extend(snippet(out, error));
+    // Notes line up with the snippet's `|`, as in rustc's diagnostics.
+    let pad = " ".repeat(error.line.to_string().len());
     if let Some(code) = &error.sqlstate {
-        lines.push(format!("   = {code}: {}", error.message));
+        lines.push(format!("{pad} = {code}: {}", error.message));
     } else {
-        lines.push(format!("   = {}", error.message));
+        lines.push(format!("{pad} = {}", error.message));
     }
     if let Some(detail) = &error.detail {
-        lines.push(format!("   = detail: {detail}"));
+        lines.push(format!("{pad} = detail: {detail}"));
     }
     if let Some(hint) = &error.hint {
-        lines.push(format!("   = hint: {hint}"));
+        lines.push(format!("{pad} = hint: {hint}"));
     }
     if let Some(context) = &error.context {
         lines.push(format!(
-            "   = context: {}",
-            context.replace('\n', "\n               ")
+            "{pad} = context: {}",
+            context.replace('\n', &format!("\n{pad}   "))
         ));
     }
     if error.sqlstate.as_deref() == Some("25001") {
-        lines.push(
-            "   = help: this statement cannot run inside a transaction; put it in its own migration \
+        lines.push(format!(
+            "{pad} = help: this statement cannot run inside a transaction; put it in its own migration \
              whose header says `-- ratchet:no-transaction`"
-                .into(),
-        );
+        ));
     }
     for index in invalid_indexes {
         lines.push(format!(
-            "   = note: the failed CREATE INDEX CONCURRENTLY left the INVALID index {index} behind; \
+            "{pad} = note: the failed CREATE INDEX CONCURRENTLY left the INVALID index {index} behind; \
              drop it (DROP INDEX CONCURRENTLY {index}) before retrying"
         ));
     }
     if let Some(why) = not_recorded {
         lines.push(format!(
-            "   = warning: the failure could not be recorded in the history: {why}"
+            "{pad} = warning: the failure could not be recorded in the history: {why}"
         ));
     }
     lines
