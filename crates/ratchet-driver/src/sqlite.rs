@@ -100,7 +100,7 @@ impl SqliteDriver {
             url,
             table: options.history_table.clone(),
             who: Who {
-                db_user: std::env::var("USER").ok(),
+                db_user: os_user(),
                 host: crate::host_name(),
             },
             busy_timeout: options.lock_wait,
@@ -587,6 +587,27 @@ fn still_pending(migration: &Migration, rows: &[HistoryRow]) -> Result<bool, Dri
             sqlstate: None,
         }),
     }
+}
+
+/// SQLite has no database user; the history records the OS user running ratchet. `$USER` is
+/// often unset in containers and CI, so fall back to the process owner's name in
+/// /etc/passwd (the owner of /proc/self is the process's user), then to the bare uid.
+fn os_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|n| !n.is_empty()))
+    {
+        return Some(name);
+    }
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let name = passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    });
+    Some(name.unwrap_or_else(|| format!("uid {uid}")))
 }
 
 /// Records who holds the lock, for a waiting runner to show.
