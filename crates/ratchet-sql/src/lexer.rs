@@ -216,10 +216,23 @@ impl<'a> Lexer<'a> {
     }
 
     fn scan_while(&self, from: usize, pred: impl Fn(char) -> bool) -> usize {
-        let rest = &self.src[from..];
-        rest.char_indices()
-            .find(|&(_, c)| !pred(c))
-            .map_or(self.src.len(), |(i, _)| from + i)
+        // Byte by byte while the text is ASCII, as nearly all SQL is: decoding characters was
+        // the lexer's largest cost when `verify` reads thousands of files.
+        let bytes = self.bytes();
+        let mut i = from;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii() {
+                return self.src[i..]
+                    .char_indices()
+                    .find(|&(_, c)| !pred(c))
+                    .map_or(self.src.len(), |(j, _)| i + j);
+            }
+            if !pred(char::from(b)) {
+                return i;
+            }
+            i += 1;
+        }
+        bytes.len()
     }
 
     /// Scans a body closed by `quote`, where a doubled quote stands for itself.
