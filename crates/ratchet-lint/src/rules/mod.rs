@@ -1,12 +1,17 @@
 //! Every rule, one per file, each documented by its doc comment under the headings
 //! "What it does", "Why is this bad?", "Example" and "Use instead".
 //!
-//! [`ALL`] is the one registry: adding a rule means adding its file and one line here.
+//! Rules are grouped by category, one folder each; a category's `RULES` lists its rules, and
+//! [`ALL`] joins the categories. Adding a rule means adding its file and one line in its
+//! category's `mod.rs`.
 
 use crate::context::StatementContext;
 use crate::{Diagnostic, Severity};
 
-mod concurrently_in_transaction;
+mod authoring;
+mod destructive;
+mod locking;
+mod transaction;
 
 /// A check of one statement at a time.
 pub trait Rule: Sync {
@@ -18,8 +23,16 @@ pub trait Rule: Sync {
     fn check(&self, cx: &StatementContext<'_>, severity: Severity, out: &mut Vec<Diagnostic>);
 }
 
-/// The registry.
-pub static ALL: &[&dyn Rule] = &[&concurrently_in_transaction::ConcurrentlyInTransaction];
+/// Every rule, in category order.
+pub static ALL: std::sync::LazyLock<Vec<&'static dyn Rule>> = std::sync::LazyLock::new(|| {
+    [
+        transaction::RULES,
+        locking::RULES,
+        destructive::RULES,
+        authoring::RULES,
+    ]
+    .concat()
+});
 
 /// Looks a rule up by id.
 pub fn by_id(id: &str) -> Option<&'static dyn Rule> {

@@ -28,7 +28,7 @@ pub fn check(sql: &str) -> String {
 /// is added that also fires on the same example.
 pub fn check_rule(sql: &str, rule: &str) -> String {
     let mut config = LintConfig::default();
-    for r in ratchet_lint::rules::ALL {
+    for r in ratchet_lint::rules::ALL.iter() {
         let setting = if r.id() == rule {
             RuleSetting::On(r.default_severity().unwrap_or(Severity::Warning))
         } else {

@@ -1,7 +1,7 @@
 use pg_query::NodeEnum;
 
-use super::Rule;
 use crate::context::StatementContext;
+use crate::rules::Rule;
 use crate::{Diagnostic, Severity};
 
 /// ## What it does
