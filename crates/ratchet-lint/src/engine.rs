@@ -6,6 +6,7 @@ use pg_query::NodeEnum;
 use ratchet_sql::{Directives, LineIndex, Suppression};
 
 use crate::context::{make, relation_name, FileState, StatementContext};
+use crate::objects::{self, FileObjects};
 use crate::rules::{self, Rule};
 use crate::{Diagnostic, LintConfig, Severity};
 
@@ -23,44 +24,104 @@ pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
 pub const SUPPRESSION_WITHOUT_REASON: &str = "suppression-without-reason";
 
 /// Lints every file, in parallel (files are independent), and returns the findings in file
-/// order, each file's sorted by position.
+/// order, each file's sorted by position. Then, when `undeclared-dependency` is on, a second
+/// pass looks across files at what each one creates and uses.
 pub fn lint(inputs: &[LintInput], config: &LintConfig) -> Vec<Diagnostic> {
     let enabled: Vec<(&'static dyn Rule, Severity)> = rules::ALL
         .iter()
         .filter_map(|r| config.severity(*r).map(|s| (*r, s)))
         .collect();
+    let dependencies = enabled
+        .iter()
+        .find(|(r, _)| r.id() == objects::UNDECLARED_DEPENDENCY)
+        .map(|(_, s)| *s);
+    let collect = dependencies.is_some();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if workers < 2 || inputs.len() < 2 {
-        return inputs
+    let per_file: Vec<(Vec<Diagnostic>, Option<FileObjects>)> = if workers < 2 || inputs.len() < 2 {
+        inputs
             .iter()
-            .flat_map(|f| lint_file(f, config, &enabled))
-            .collect();
-    }
-    let chunk = inputs.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = inputs
-            .chunks(chunk)
-            .map(|part| {
-                let enabled = &enabled;
-                scope.spawn(move || {
-                    part.iter()
-                        .flat_map(|f| lint_file(f, config, enabled))
-                        .collect::<Vec<_>>()
+            .map(|f| lint_file(f, config, &enabled, collect))
+            .collect()
+    } else {
+        let chunk = inputs.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .map(|part| {
+                    let enabled = &enabled;
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|f| lint_file(f, config, enabled, collect))
+                            .collect::<Vec<_>>()
+                    })
                 })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("a lint rule panicked"))
+                .collect()
+        })
+    };
+    let (mut found, collected): (Vec<Vec<Diagnostic>>, Vec<Option<FileObjects>>) =
+        per_file.into_iter().unzip();
+    if let Some(severity) = dependencies {
+        cross_file(inputs, &collected, severity, &mut found);
+    }
+    found.into_iter().flatten().collect()
+}
+
+/// The second pass: `undeclared-dependency` findings, through the same suppression logic as
+/// the per-file findings (each file's suppressions of this rule were kept aside for it).
+fn cross_file(
+    inputs: &[LintInput],
+    collected: &[Option<FileObjects>],
+    severity: Severity,
+    found: &mut [Vec<Diagnostic>],
+) {
+    let mut by_file: Vec<Vec<objects::Finding>> = inputs.iter().map(|_| Vec::new()).collect();
+    for finding in objects::undeclared(inputs, collected) {
+        by_file[finding.file].push(finding);
+    }
+    for (index, findings) in by_file.into_iter().enumerate() {
+        let Some(file) = &collected[index] else {
+            continue;
+        };
+        let suppressions = &file.suppressions;
+        if findings.is_empty()
+            && suppressions.allow.is_empty()
+            && suppressions.allow_file.is_empty()
+        {
+            continue;
+        }
+        let input = &inputs[index];
+        let lines = LineIndex::new(&input.source);
+        let findings = findings
+            .into_iter()
+            .map(|f| {
+                let d = make(
+                    &input.path,
+                    &lines,
+                    objects::UNDECLARED_DEPENDENCY,
+                    severity,
+                    f.span,
+                    f.message,
+                    Some(f.help),
+                );
+                (f.first_line, d)
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a lint rule panicked"))
-            .collect()
-    })
+        let out = &mut found[index];
+        suppress(&input.path, &lines, suppressions, findings, out);
+        out.sort_by_key(|d| (d.start, d.rule));
+    }
 }
 
 fn lint_file(
     input: &LintInput,
     config: &LintConfig,
     enabled: &[(&'static dyn Rule, Severity)],
-) -> Vec<Diagnostic> {
+    collect_objects: bool,
+) -> (Vec<Diagnostic>, Option<FileObjects>) {
     let source = input.source.as_str();
     let lines = LineIndex::new(source);
     let at = |rule, span, message: String, help: Option<&str>| {
@@ -76,7 +137,7 @@ fn lint_file(
     };
     let mut out = Vec::new();
 
-    let directives = match ratchet_sql::parse_directives(source, config.dialect) {
+    let mut directives = match ratchet_sql::parse_directives(source, config.dialect) {
         Ok(d) => d,
         Err(errors) => {
             for e in errors {
@@ -96,9 +157,10 @@ fn lint_file(
                 format!("{} is never closed", e.kind),
                 None,
             ));
-            return out;
+            return (out, None);
         }
     };
+    let mut collected = collect_objects.then(FileObjects::default);
 
     let transactional = !directives.no_transaction;
     let mut state = FileState::default();
@@ -138,13 +200,26 @@ fn lint_file(
                 rule.check(&cx, *severity, &mut found);
             }
             findings.extend(found.into_iter().map(|d| (first_line, d)));
+            if let Some(collected) = &mut collected {
+                collected.statement(node, &parsed, text, offset, first_line);
+            }
             learn(&mut state, node);
         }
     }
 
+    if let Some(collected) = &mut collected {
+        // Findings of the cross-file rule only exist after the second pass, which applies
+        // (and checks) these suppressions itself.
+        let is_cross_file = |s: &Suppression| s.rule == objects::UNDECLARED_DEPENDENCY;
+        let suppressions = &mut collected.suppressions;
+        (suppressions.allow, directives.allow) =
+            directives.allow.drain(..).partition(is_cross_file);
+        (suppressions.allow_file, directives.allow_file) =
+            directives.allow_file.drain(..).partition(is_cross_file);
+    }
     suppress(&input.path, &lines, &directives, findings, &mut out);
     out.sort_by_key(|d| (d.start, d.rule));
-    out
+    (out, collected)
 }
 
 /// Updates what the file has done so far after `node` ran.

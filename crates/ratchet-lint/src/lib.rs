@@ -9,6 +9,7 @@ mod config;
 pub mod context;
 mod diagnostic;
 mod engine;
+mod objects;
 mod parse;
 pub mod rules;
 

@@ -1,0 +1,277 @@
+//! Snapshots of the authoring rules (idempotency, type preferences) and of the cross-file
+//! `undeclared-dependency` rule, firing and clean.
+
+mod common;
+use common::{check_rule, check_with};
+use ratchet_lint::{LintConfig, LintInput, RuleSetting};
+
+// prefer-if-not-exists
+
+#[test]
+fn prefer_if_not_exists_fires() {
+    insta::assert_snapshot!(check_rule(
+        "CREATE SCHEMA app;\n\
+         CREATE EXTENSION pgcrypto;\n\
+         CREATE TABLE app.users (id bigint PRIMARY KEY);\n\
+         CREATE UNIQUE INDEX users_id_idx ON app.users (id);\n\
+         CREATE INDEX ON app.users (id);\n\
+         ALTER TABLE app.users ADD COLUMN email text, ADD COLUMN IF NOT EXISTS name text;\n\
+         CREATE MATERIALIZED VIEW user_count AS SELECT count(*) FROM app.users;\n",
+        "prefer-if-not-exists"
+    ));
+}
+
+#[test]
+fn prefer_if_not_exists_clean() {
+    insta::assert_snapshot!(check_rule(
+        "CREATE SCHEMA IF NOT EXISTS app;\n\
+         CREATE EXTENSION IF NOT EXISTS pgcrypto;\n\
+         CREATE TABLE IF NOT EXISTS app.users (id bigint PRIMARY KEY);\n\
+         CREATE INDEX IF NOT EXISTS users_id_idx ON app.users (id);\n\
+         ALTER TABLE app.users ADD COLUMN IF NOT EXISTS email text;\n\
+         CREATE TYPE mood AS ENUM ('happy', 'sad');\n\
+         CREATE TEMP TABLE scratch (id int);\n",
+        "prefer-if-not-exists"
+    ));
+}
+
+// prefer-if-exists
+
+#[test]
+fn prefer_if_exists_fires() {
+    insta::assert_snapshot!(check_rule(
+        "DROP TABLE old_users, old_orders;\n\
+         DROP INDEX users_email_idx;\n\
+         DROP SCHEMA legacy CASCADE;\n\
+         DROP EXTENSION hstore;\n\
+         DROP TYPE mood;\n\
+         ALTER TABLE users DROP COLUMN legacy_flag;\n",
+        "prefer-if-exists"
+    ));
+}
+
+#[test]
+fn prefer_if_exists_clean() {
+    insta::assert_snapshot!(check_rule(
+        "DROP TABLE IF EXISTS old_users;\n\
+         DROP INDEX IF EXISTS users_email_idx;\n\
+         DROP SCHEMA IF EXISTS legacy CASCADE;\n\
+         DROP EXTENSION IF EXISTS hstore;\n\
+         DROP TYPE IF EXISTS mood;\n\
+         ALTER TABLE users DROP COLUMN IF EXISTS legacy_flag;\n\
+         DROP VIEW user_view;\n",
+        "prefer-if-exists"
+    ));
+}
+
+// Off by default: the default rule set says nothing.
+
+#[test]
+fn preferences_are_off_by_default() {
+    let sql = "CREATE TABLE IF NOT EXISTS t (id serial, n int, s varchar(10), at timestamp);\n";
+    insta::assert_snapshot!(common::check(sql));
+}
+
+// prefer-bigint-over-int
+
+#[test]
+fn prefer_bigint_over_int_fires() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS t (\n  id serial PRIMARY KEY,\n  a int,\n  b integer NOT NULL,\n  c int4,\n  d smallint\n);\n\
+         ALTER TABLE t ADD COLUMN IF NOT EXISTS e int;\n\
+         ALTER TABLE t ALTER COLUMN a TYPE integer;\n",
+        &["prefer-bigint-over-int"]
+    ));
+}
+
+#[test]
+fn prefer_bigint_over_int_clean() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS t (id bigserial PRIMARY KEY, a bigint, b int8, c numeric);\n\
+         SELECT 1::int;\n",
+        &["prefer-bigint-over-int"]
+    ));
+}
+
+// prefer-text-over-varchar
+
+#[test]
+fn prefer_text_over_varchar_fires() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS users (email varchar(255) NOT NULL, name character varying(100));\n\
+         ALTER TABLE users ADD COLUMN IF NOT EXISTS nick varchar(20);\n",
+        &["prefer-text-over-varchar"]
+    ));
+}
+
+#[test]
+fn prefer_text_over_varchar_clean() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS users (email text NOT NULL, name varchar, code char(2));\n",
+        &["prefer-text-over-varchar"]
+    ));
+}
+
+// prefer-timestamptz
+
+#[test]
+fn prefer_timestamptz_fires() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS events (created_at timestamp NOT NULL DEFAULT now(), seen_at timestamp(3) without time zone);\n\
+         ALTER TABLE events ADD COLUMN IF NOT EXISTS deleted_at timestamp;\n",
+        &["prefer-timestamptz"]
+    ));
+}
+
+#[test]
+fn prefer_timestamptz_clean() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS events (created_at timestamptz NOT NULL DEFAULT now(), seen_at timestamp with time zone, day date);\n",
+        &["prefer-timestamptz"]
+    ));
+}
+
+// prefer-identity
+
+#[test]
+fn prefer_identity_fires() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS a (id serial PRIMARY KEY);\n\
+         CREATE TABLE IF NOT EXISTS b (id bigserial PRIMARY KEY);\n\
+         ALTER TABLE a ADD COLUMN IF NOT EXISTS n smallserial;\n",
+        &["prefer-identity"]
+    ));
+}
+
+#[test]
+fn prefer_identity_clean() {
+    insta::assert_snapshot!(check_with(
+        "CREATE TABLE IF NOT EXISTS a (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);\n\
+         CREATE TABLE IF NOT EXISTS b (id int GENERATED BY DEFAULT AS IDENTITY);\n",
+        &["prefer-identity"]
+    ));
+}
+
+// undeclared-dependency: several files linted together.
+
+fn input(path: &str, sql: &str) -> LintInput {
+    LintInput {
+        path: path.into(),
+        source: sql.to_owned(),
+    }
+}
+
+/// Lints `inputs` together with only `undeclared-dependency` on, rendered.
+fn check_set(inputs: &[LintInput]) -> String {
+    let mut config = LintConfig::default();
+    for r in ratchet_lint::rules::ALL.iter() {
+        if r.id() != "undeclared-dependency" {
+            config.set(r.id(), RuleSetting::Off).expect("known rule");
+        }
+    }
+    let found = ratchet_lint::lint(inputs, &config);
+    ratchet_report::text::render(&found, inputs, ratchet_report::text::Color::Never)
+}
+
+#[test]
+fn undeclared_dependency_on_a_higher_version() {
+    let inputs = [
+        input(
+            "migrations/0001_orders.sql",
+            "CREATE TABLE orders (\n  id bigint PRIMARY KEY,\n  user_id bigint REFERENCES users (id),\n  status order_status NOT NULL DEFAULT 'new'\n);\n\
+             INSERT INTO users (id) VALUES (1);\n\
+             SELECT audit('orders');\n\
+             CREATE TRIGGER orders_stamp BEFORE UPDATE ON orders\n  FOR EACH ROW EXECUTE FUNCTION stamp();\n",
+        ),
+        input(
+            "migrations/0002_users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n\
+             CREATE TYPE order_status AS ENUM ('new', 'paid');\n\
+             CREATE FUNCTION audit(t text) RETURNS void LANGUAGE sql AS $$ SELECT 1 $$;\n\
+             CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n",
+        ),
+    ];
+    insta::assert_snapshot!(check_set(&inputs));
+}
+
+#[test]
+fn undeclared_dependency_on_a_retired_file() {
+    let inputs = [
+        input("migrations/0001_base.sql", "CREATE TABLE accounts (id bigint);\n"),
+        input(
+            "migrations/0002_legacy_view.sql.retired",
+            "CREATE VIEW active_accounts AS SELECT * FROM accounts;\n",
+        ),
+        input(
+            "migrations/0003_report.sql",
+            "-- DEPENDS: 0001_base.sql\nCREATE TABLE report AS\nSELECT a.id FROM active_accounts a JOIN accounts b USING (id);\n",
+        ),
+    ];
+    insta::assert_snapshot!(check_set(&inputs));
+}
+
+#[test]
+fn undeclared_dependency_clean_when_created_earlier() {
+    let inputs = [
+        input(
+            "migrations/0001_users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n\
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n\
+             WITH report AS (SELECT 1) SELECT * FROM report;\n",
+        ),
+        input(
+            "migrations/0002_orders.sql",
+            "-- DEPENDS: 0001_users.sql\nCREATE TABLE orders (id bigint, user_id bigint REFERENCES users (id));\n\
+             CREATE TRIGGER orders_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n",
+        ),
+        // Pre-existing objects (no migration creates them) are not checked.
+        input(
+            "migrations/0003_misc.sql",
+            "INSERT INTO pre_existing SELECT * FROM users;\nCREATE TABLE report (id bigint);\n",
+        ),
+    ];
+    insta::assert_snapshot!(check_set(&inputs));
+}
+
+#[test]
+fn undeclared_dependency_can_be_suppressed() {
+    let inputs = [
+        input(
+            "migrations/0001_orders.sql",
+            "-- ratchet:allow undeclared-dependency -- created by hand in every environment\n\
+             CREATE INDEX orders_user_idx ON users (id);\n\
+             -- ratchet:allow undeclared-dependency\n\
+             SELECT 1;\n",
+        ),
+        input(
+            "migrations/0002_users.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        ),
+    ];
+    insta::assert_snapshot!(check_set(&inputs));
+}
+
+#[test]
+fn undeclared_dependency_schemas_and_files_that_do_not_run_forward() {
+    let inputs = [
+        input(
+            "migrations/0001_reports.sql",
+            "SELECT * FROM billing.invoices;\n\
+             SELECT * FROM public.\"Users\";\n\
+             SELECT * FROM sessions;\n\
+             SELECT * FROM seeds;\n",
+        ),
+        // Another schema's `invoices` is not `billing.invoices`; `public` is the default.
+        input(
+            "migrations/0002_tables.sql",
+            "CREATE TABLE audit.invoices (id bigint);\nCREATE TABLE \"Users\" (id bigint);\n",
+        ),
+        // Down migrations and files without a version take no part.
+        input(
+            "migrations/0002_tables.down.sql",
+            "CREATE TABLE sessions (id bigint);\n",
+        ),
+        input("migrations/seed.sql", "CREATE TABLE seeds (id bigint);\n"),
+    ];
+    insta::assert_snapshot!(check_set(&inputs));
+}
