@@ -1,5 +1,8 @@
 //! Renderers: findings in, text out. One module per format; none decides anything.
 
+pub mod github;
+pub mod json;
+pub mod sarif;
 pub mod text;
 
 /// The text of the linted file `path`, to quote its lines.
@@ -11,4 +14,24 @@ pub(crate) fn source_of<'a>(
         .iter()
         .find(|f| f.path == path)
         .map(|f| f.source.as_str())
+}
+
+/// `path` as machine formats show it: forward slashes on every platform, so a SARIF upload or
+/// a GitHub annotation made on Windows points at the same file as one made on Linux.
+pub(crate) fn slash_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    }
+}
+
+/// (errors, warnings) among `diagnostics`.
+pub(crate) fn counts(diagnostics: &[ratchet_lint::Diagnostic]) -> (usize, usize) {
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == ratchet_lint::Severity::Error)
+        .count();
+    (errors, diagnostics.len() - errors)
 }
