@@ -33,7 +33,7 @@ pub struct Global {
     /// Migrations folder (overrides `migrations` in the file)
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Output format on stdout
+    /// Output format on stdout (sarif and github: `lint` only)
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Print only results and errors, no progress
@@ -45,6 +45,21 @@ pub struct Global {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (lint only)
+    Sarif,
+    /// GitHub Actions annotations (lint only)
+    Github,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +78,24 @@ pub enum Command {
     History,
     /// Record a human fix: clear a failed state, or accept a changed checksum
     Repair(RepairArgs),
+    /// Find unsafe and broken migrations before they reach a database (no database needed)
+    Lint(LintArgs),
+}
+
+impl Command {
+    /// The subcommand's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init => "init",
+            Command::New(_) => "new",
+            Command::Status => "status",
+            Command::Migrate(_) => "migrate",
+            Command::Verify => "verify",
+            Command::History => "history",
+            Command::Repair(_) => "repair",
+            Command::Lint(_) => "lint",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -99,4 +132,35 @@ pub struct RepairArgs {
     /// Why (recorded in the history)
     #[arg(long, required = true)]
     pub reason: String,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Find unsafe and broken migrations before they reach a database.\n\n\
+        With no PATHS, lints every *.sql file (including .down.sql) in the migrations folder. \
+        A PATH may be a file or a folder (its *.sql files, not its subfolders). Needs no \
+        database. Exit 1 when any finding is an error, 0 otherwise, 2 for a bad invocation, \
+        configuration or unreadable file."
+)]
+pub struct LintArgs {
+    /// Files or folders to lint [default: the migrations folder]
+    #[arg(value_name = "PATHS", conflicts_with = "list_rules")]
+    pub paths: Vec<PathBuf>,
+    /// Lint only migrations whose version is greater than this one, in folders (overrides
+    /// `since` in [lint]); files named on the command line are always linted
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub since: Option<u64>,
+    /// Print every rule with its default severity, and exit
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+fn parse_version(text: &str) -> Result<u64, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{text:?} is not a migration version (digits, e.g. 0030)"
+        ));
+    }
+    text.parse()
+        .map_err(|_| format!("{text} is too large for a migration version"))
 }

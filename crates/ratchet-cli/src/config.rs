@@ -4,10 +4,12 @@
 //! then `database_url` in the file. Relative paths in the file are relative to the file, so
 //! `ratchet --config path/to/ratchet.toml` behaves the same from any directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ratchet::Settings;
+use ratchet::{Settings, Version};
+use ratchet_lint::{LintConfig, RuleSetting, Severity};
 use serde::Deserialize;
 
 use crate::cli::Global;
@@ -28,6 +30,71 @@ struct File {
     statement_timeout: Option<Duration>,
     #[serde(default, deserialize_with = "duration")]
     lock_wait: Option<Duration>,
+    #[serde(default)]
+    lint: Lint,
+}
+
+/// `[lint]`: which rules run and how loud they are, the PostgreSQL version the advice is for,
+/// and which migrations to look at.
+///
+/// ```toml
+/// [lint]
+/// rules = { "ban-drop-column" = "off", "prefer-text-over-varchar" = "warning" }
+/// postgres_version = 15
+/// since = "0030"   # only migrations above 0030: an old history does not drown the signal
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    #[serde(default)]
+    rules: BTreeMap<String, Level>,
+    #[serde(default, deserialize_with = "postgres_version")]
+    postgres_version: Option<u32>,
+    #[serde(default, deserialize_with = "version")]
+    pub since: Option<Version>,
+}
+
+/// A rule's setting in `[lint] rules`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Off,
+    Warning,
+    Error,
+}
+
+fn postgres_version<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u32>, D::Error> {
+    let major = u32::deserialize(de)?;
+    if (9..=99).contains(&major) {
+        Ok(Some(major))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{major} is not a PostgreSQL major version; write e.g. 15"
+        )))
+    }
+}
+
+/// `"0030"` or `30`: a string keeps the leading zeros people write in file names.
+fn version<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Version>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    let invalid = |shown: String| {
+        serde::de::Error::custom(format!(
+            "{shown} is not a migration version; write its digits, e.g. \"0030\""
+        ))
+    };
+    match Raw::deserialize(de) {
+        Ok(Raw::Number(n)) => Ok(Some(Version(n))),
+        Ok(Raw::Text(text)) => match Version::from_leading_digits(&text) {
+            Some((version, "")) => Ok(Some(version)),
+            _ => Err(invalid(format!("{text:?}"))),
+        },
+        Err(_) => Err(invalid("the value".into())),
+    }
 }
 
 /// Durations are parsed while the file is read, so a bad one is reported by toml with its
@@ -60,13 +127,48 @@ pub struct ConfigError(pub String);
 /// The environment variables that can carry the URL, in precedence order.
 pub const URL_VARIABLES: [&str; 2] = ["RATCHET_DATABASE_URL", "DATABASE_URL"];
 
-pub fn load(global: &Global) -> Result<Settings, ConfigError> {
-    let (file, base) = match &global.config {
-        Some(path) => (Some(read(path)?), parent(path)),
-        None if Path::new(FILE_NAME).exists() => {
-            (Some(read(Path::new(FILE_NAME))?), PathBuf::new())
+/// Everything the configuration says: the library's settings, and `[lint]` for the CLI's
+/// `lint` command.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub lint: Lint,
+    /// The file it came from, if any, to name it in messages.
+    pub path: Option<PathBuf>,
+}
+
+impl Lint {
+    /// The engine's configuration. A rule id no rule has is an error naming it: a typo must
+    /// not silently leave a rule on.
+    pub fn to_config(&self, path: Option<&Path>) -> Result<LintConfig, ConfigError> {
+        let mut config = LintConfig::default();
+        if let Some(major) = self.postgres_version {
+            config.postgres_version = major;
         }
-        None => (None, PathBuf::new()),
+        for (id, level) in &self.rules {
+            let setting = match level {
+                Level::Off => RuleSetting::Off,
+                Level::Warning => RuleSetting::On(Severity::Warning),
+                Level::Error => RuleSetting::On(Severity::Error),
+            };
+            config.set(id, setting).map_err(|unknown| {
+                let file = path.map_or_else(|| FILE_NAME.into(), |p| p.display().to_string());
+                ConfigError(format!("{file}: [lint] rules: {unknown}"))
+            })?;
+        }
+        Ok(config)
+    }
+}
+
+pub fn load(global: &Global) -> Result<Loaded, ConfigError> {
+    let (file, base, path) = match &global.config {
+        Some(path) => (Some(read(path)?), parent(path), Some(path.clone())),
+        None if Path::new(FILE_NAME).exists() => (
+            Some(read(Path::new(FILE_NAME))?),
+            PathBuf::new(),
+            Some(PathBuf::from(FILE_NAME)),
+        ),
+        None => (None, PathBuf::new(), None),
     };
     let file = file.unwrap_or_default();
     let mut settings = Settings::default();
@@ -103,7 +205,11 @@ pub fn load(global: &Global) -> Result<Settings, ConfigError> {
     if let Some(value) = file.lock_wait {
         settings.lock_wait = value;
     }
-    Ok(settings)
+    Ok(Loaded {
+        settings,
+        lint: file.lint,
+        path,
+    })
 }
 
 fn parent(path: &Path) -> PathBuf {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Format};
 use crate::failure::Failure;
 use crate::output::Output;
 
@@ -25,13 +25,27 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, out: &Output) -> Result<ExitCode, Failure> {
+    let format = cli.global.format;
+    if matches!(format, Format::Sarif | Format::Github) && !matches!(cli.command, Command::Lint(_))
+    {
+        return Err(Failure::Usage(format!(
+            "--format {} is only for `ratchet lint`; `ratchet {}` prints text or json",
+            format.as_str(),
+            cli.command.name()
+        )));
+    }
     if let Command::Init = cli.command {
         return commands::init::run(&cli.global, out);
     }
-    let settings = config::load(&cli.global)?;
-    let migrator = ratchet::Migrator::new(settings)?;
+    let loaded = config::load(&cli.global)?;
+    // Lint reads files only: it needs neither a database URL nor a valid migration set.
+    if let Command::Lint(args) = &cli.command {
+        return commands::lint::run(&loaded, args, out);
+    }
+    let migrator = ratchet::Migrator::new(loaded.settings)?;
     match &cli.command {
         Command::Init => unreachable!("handled above: init runs without a configuration"),
+        Command::Lint(_) => unreachable!("handled above: lint runs without a migrator"),
         Command::New(args) => commands::new::run(&migrator, args, out),
         Command::Status => commands::status::run(&migrator, out),
         Command::Migrate(args) => commands::migrate::run(&migrator, args, out),

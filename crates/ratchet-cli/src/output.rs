@@ -42,6 +42,16 @@ impl Output {
         self.format == Format::Json
     }
 
+    /// Whether stdout gets colour: a terminal, and no NO_COLOR.
+    pub fn color(&self) -> bool {
+        self.color_out
+    }
+
+    /// Text already rendered (it carries its own line endings) on stdout, in one write.
+    pub fn text(&self, text: &str) {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+
     /// Styles text for stdout.
     pub fn paint(&self, tone: Tone, text: &str) -> String {
         paint(self.color_out, tone, text)

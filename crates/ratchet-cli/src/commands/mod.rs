@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod init;
+pub mod lint;
 pub mod migrate;
 pub mod new;
 pub mod repair;
