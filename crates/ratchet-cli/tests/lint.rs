@@ -22,9 +22,10 @@ fn config(extra: &str) -> String {
 }
 
 /// A project with `ratchet.toml` from [`config`]. The URL is only there because
-/// `Project::run` passes one; lint never opens it.
+/// `Project::run` passes one, and says the SQL is PostgreSQL's; lint never opens it (port 9
+/// is the discard port: nothing listens there).
 fn project(extra: &str) -> Project {
-    let project = Project::new("sqlite:db.sqlite");
+    let project = Project::new("postgres://nobody@127.0.0.1:9/none");
     std::fs::write(project.path().join("ratchet.toml"), config(extra)).expect("config");
     project
 }
@@ -362,6 +363,30 @@ fn lint_needs_no_database() {
     );
     run.expect_code(1);
     assert!(run.stdout.contains("error[syntax-error]"), "{}", run.stdout);
+}
+
+/// The quickstart's SQLite trigger (`CREATE TRIGGER ... BEGIN ... END;`) is SQLite's own
+/// syntax: in a SQLite project it is one statement, left unchecked, not a syntax error and
+/// not a stray `END`. The statements PostgreSQL's grammar can read are still linted.
+#[test]
+fn sqlite_project_skips_statements_only_sqlite_understands() {
+    let project = Project::new("sqlite:db.sqlite");
+    std::fs::write(project.path().join("ratchet.toml"), config("")).expect("config");
+    project.write(
+        "0001_posts.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT, updated_at TEXT);\n\
+         CREATE TRIGGER posts_touch AFTER UPDATE OF body ON posts\n\
+         BEGIN\n    UPDATE posts SET updated_at = datetime('now') WHERE id = new.id;\nEND;\n\
+         CREATE INDEX CONCURRENTLY posts_body ON posts (body);\n",
+    );
+    let run = project.run(&["lint"]);
+    run.expect_code(1);
+    assert!(!run.stdout.contains("syntax-error"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0001_posts.sql:6:1"),
+        "the CONCURRENTLY on line 6 is still found:\n{}",
+        run.stdout
+    );
     assert!(!project.path().join("db.sqlite").exists());
 }
 

@@ -18,6 +18,8 @@ pub struct LintConfig {
     /// The PostgreSQL major version migrations run on; some advice depends on it (for
     /// example, adding a column with a constant default rewrites the table before 11).
     pub postgres_version: u32,
+    /// How files are split into statements. With SQLite, statements PostgreSQL's grammar
+    /// cannot parse are skipped instead of being reported as syntax errors.
     pub dialect: ratchet_sql::Dialect,
 }
 

@@ -19,7 +19,13 @@ pub fn run(config: &Loaded, args: &LintArgs, out: &Output) -> Result<ExitCode, F
     if args.list_rules {
         return list_rules(out);
     }
-    let lint_config = config.lint.to_config(config.path.as_deref())?;
+    let mut lint_config = config.lint.to_config(config.path.as_deref())?;
+    // Lint needs no database, but a configured SQLite URL says the files are SQLite's SQL.
+    // A URL that does not parse is the other commands' business, not lint's.
+    let url = config.settings.database_url.as_deref();
+    if let Some(Ok(url)) = url.map(ratchet::DatabaseUrl::parse) {
+        lint_config.dialect = url.dialect();
+    }
     let since = args.since.map(Version).or(config.lint.since);
 
     let files = gather(config, args, since)?;
