@@ -4,7 +4,8 @@
 //! file (and line and column where there is one), so a user fixes them in one pass. A set that
 //! has any problem is never returned: nothing can reach a database from a broken folder.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -215,8 +216,9 @@ impl MigrationSet {
             }
         }
 
+        let up_names: HashSet<&str> = ups.iter().map(|(_, name)| name.as_str()).collect();
         for (up_name, path) in &downs {
-            if !ups.iter().any(|(_, name)| name == up_name) {
+            if !up_names.contains(up_name.as_str()) {
                 problems.push(file_problem(
                     path,
                     format!("rollback file without its migration: {up_name} does not exist"),
@@ -286,6 +288,10 @@ fn at(path: &Path, source: &str, offset: usize, message: String) -> LoadProblem 
 
 /// Reads, hashes, splits and checks every file. Files are independent, so the work is spread
 /// over the machine's cores: `verify` at application start-up reads thousands of them.
+///
+/// The calling thread works too, and every thread takes the next batch of files when it is
+/// free rather than a fixed share: on a busy machine a helper thread can get its core a
+/// millisecond late, and a fixed split would then wait for it.
 fn load_files(
     ups: &[(PathBuf, String)],
     downs: &HashMap<String, PathBuf>,
@@ -300,17 +306,33 @@ fn load_files(
     if workers < 2 || ups.len() < 2 * PER_WORKER {
         return ups.iter().map(load).collect();
     }
-    let chunk = ups.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ups
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(load).collect::<Vec<_>>()))
+    // Small enough to even out at the end, large enough that the shared counter is not
+    // contended.
+    const BATCH: usize = 16;
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            if start >= ups.len() {
+                return done;
+            }
+            let end = (start + BATCH).min(ups.len());
+            done.extend((start..end).map(|i| (i, load(&ups[i]))));
+        }
+    };
+    let mut done = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers.min(ups.len() / PER_WORKER))
+            .map(|_| scope.spawn(&work))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("loading a migration file does not panic"))
-            .collect()
-    })
+        let mut done = work();
+        for helper in helpers {
+            done.extend(helper.join().expect("loading a migration file does not panic"));
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Reads a whole file with the fewest system calls: open, read, read (end of file), close.
