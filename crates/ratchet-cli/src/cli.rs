@@ -150,6 +150,10 @@ pub struct LintArgs {
     /// `since` in [lint]); files named on the command line are always linted
     #[arg(long, value_name = "VERSION", value_parser = parse_version)]
     pub since: Option<u64>,
+    /// Lint only migrations the database has not applied yet (connects to read the history);
+    /// applied ones are still read, so `undeclared-dependency` knows what they created
+    #[arg(long)]
+    pub pending: bool,
     /// Print every rule with its default severity, and exit
     #[arg(long)]
     pub list_rules: bool,

@@ -1306,3 +1306,76 @@ fn json_format_gives_one_document_per_command() {
         assert!(serde_json::from_str::<Value>(&run.stdout).is_ok());
     }
 }
+
+/// `lint --pending` reads the history and lints only what the database has not applied: an
+/// old migration that was fine to run once (a DROP TABLE) no longer drowns the signal, and an
+/// applied migration still tells `undeclared-dependency` what it created.
+#[test]
+fn lint_pending_lints_only_migrations_the_database_has_not_applied() {
+    let db = PgDatabase::new();
+    let project = Project::new(db.url());
+    project.write(
+        "0001_create_accounts.sql",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);\nDROP TABLE IF EXISTS legacy_sessions;\n",
+    );
+    project.run(&["migrate"]).expect_code(0);
+    project.write(
+        "0002_index_accounts.sql",
+        "CREATE INDEX accounts_id_idx ON accounts (id);\n",
+    );
+
+    let all = project.run(&["--format", "json", "lint"]);
+    let rules = |run: &Run| -> Vec<(String, String)> {
+        run.json()["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                let file = d["file"].as_str().expect("file");
+                let name = file.rsplit('/').next().expect("name").to_owned();
+                (name, d["rule"].as_str().expect("rule").to_owned())
+            })
+            .collect()
+    };
+    assert!(
+        rules(&all)
+            .iter()
+            .any(|(f, r)| f == "0001_create_accounts.sql" && r == "ban-drop-table"),
+        "{}",
+        all.stdout
+    );
+
+    let pending = project.run(&["--format", "json", "lint", "--pending"]);
+    let found = rules(&pending);
+    assert!(
+        found.iter().all(|(f, _)| f == "0002_index_accounts.sql"),
+        "only the pending file is reported: {found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, r)| r == "require-concurrent-index-creation"),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(_, r)| r == "undeclared-dependency"),
+        "accounts was created by the applied 0001: {found:?}"
+    );
+    assert!(
+        pending
+            .stderr
+            .contains("1 migration(s) skipped: already applied"),
+        "{}",
+        pending.stderr
+    );
+
+    // The database is needed for --pending, and its absence is exit 3 like everywhere else.
+    let unreachable = Project::new(format!(
+        "postgres://nobody:secret@127.0.0.1:{}/none",
+        closed_port()
+    ));
+    unreachable.write("0001_a.sql", "SELECT 1;\n");
+    let run = unreachable.run(&["lint", "--pending"]);
+    run.expect_code(3);
+    assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+}

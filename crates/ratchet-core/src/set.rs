@@ -5,9 +5,9 @@
 //! has any problem is never returned: nothing can reach a database from a broken folder.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ratchet_sql::{Dialect, LineIndex, TransactionControl};
 use regex::Regex;
@@ -307,7 +307,8 @@ fn load_files(
         return ups.iter().map(load).collect();
     }
     // Small enough to even out at the end, large enough that the shared counter is not
-    // contended.
+    // contended. Results come back in no particular order: the caller sorts migrations by
+    // version and problems by place, so no work is spent here keeping the folder's order.
     const BATCH: usize = 16;
     let next = AtomicUsize::new(0);
     let work = || {
@@ -318,21 +319,23 @@ fn load_files(
                 return done;
             }
             let end = (start + BATCH).min(ups.len());
-            done.extend((start..end).map(|i| (i, load(&ups[i]))));
+            done.extend(ups[start..end].iter().map(load));
         }
     };
-    let mut done = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..workers.min(ups.len() / PER_WORKER))
             .map(|_| scope.spawn(&work))
             .collect();
         let mut done = work();
         for helper in helpers {
-            done.extend(helper.join().expect("loading a migration file does not panic"));
+            done.extend(
+                helper
+                    .join()
+                    .expect("loading a migration file does not panic"),
+            );
         }
         done
-    });
-    done.sort_unstable_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, result)| result).collect()
+    })
 }
 
 /// Reads a whole file with the fewest system calls: open, read, read (end of file), close.

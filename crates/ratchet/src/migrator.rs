@@ -1,3 +1,4 @@
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -252,6 +253,26 @@ impl Session {
     /// Every row of the history, oldest first.
     pub fn history(&mut self) -> Result<Vec<HistoryRow>, Error> {
         Ok(self.driver.read_history()?)
+    }
+
+    /// The versions the history says are applied now, whatever the folder holds: what
+    /// `lint --pending` leaves out. Reading never creates the history table.
+    pub fn applied_versions(&mut self) -> Result<BTreeSet<Version>, Error> {
+        let rows = self.driver.read_history()?;
+        let mut by_version: BTreeMap<Version, Vec<&HistoryRow>> = BTreeMap::new();
+        for row in &rows {
+            by_version.entry(row.version).or_default().push(row);
+        }
+        Ok(by_version
+            .into_iter()
+            .filter(|(_, rows)| {
+                matches!(
+                    ratchet_core::history::derive(rows.iter().copied()),
+                    ratchet_core::history::Derived::Applied { .. }
+                )
+            })
+            .map(|(version, _)| version)
+            .collect())
     }
 
     /// Whether the database is exactly what the folder says: every migration applied,

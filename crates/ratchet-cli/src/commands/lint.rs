@@ -28,16 +28,25 @@ pub fn run(config: &Loaded, args: &LintArgs, out: &Output) -> Result<ExitCode, F
     }
     let since = args.since.map(Version).or(config.lint.since);
 
-    let files = gather(config, args, since)?;
+    let applied = if args.pending {
+        applied_versions(config, out)?
+    } else {
+        BTreeSet::new()
+    };
+    let skip = |version: Version| {
+        since.is_some_and(|since| version <= since) || applied.contains(&version)
+    };
+
+    let files = gather(config, args, &skip)?;
     let inputs = read(&files)?;
     let mut note = format!("linting {} file(s)", files.linted.len());
     if files.skipped > 0 {
-        if let Some(since) = since {
-            note.push_str(&format!(
-                "; {} migration(s) at or below version {since} skipped (`since`)",
-                files.skipped
-            ));
-        }
+        let why = match (since, args.pending) {
+            (Some(since), true) => format!("applied, or at or below version {since} (`since`)"),
+            (Some(since), false) => format!("at or below version {since} (`since`)"),
+            (None, _) => "already applied".to_owned(),
+        };
+        note.push_str(&format!("; {} migration(s) skipped: {why}", files.skipped));
     }
     out.progress(&note);
 
@@ -91,6 +100,14 @@ fn list_rules(out: &Output) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--pending`: the versions the database has applied. A database that cannot be reached is
+/// exit 3, like every command that needs one.
+fn applied_versions(config: &Loaded, out: &Output) -> Result<BTreeSet<Version>, Failure> {
+    let migrator = ratchet::Migrator::new(config.settings.clone())?;
+    let mut session = super::connect(&migrator, out)?;
+    Ok(session.applied_versions()?)
+}
+
 /// What to read: files to lint, and files that are only context for the cross-file
 /// `undeclared-dependency` pass (which migration created a table the linted ones use).
 #[derive(Debug, Default)]
@@ -116,10 +133,14 @@ impl Files {
 }
 
 /// PATHS, or the migrations folder. A folder contributes its `*.sql` files (`.down.sql`
-/// included), minus those at or below `since`; those, and retired files (`.sql.retired`,
+/// included), minus those `skip` leaves out (`since`, `--pending`); those, and retired files (`.sql.retired`,
 /// which never run), are read as context only: their findings are not reported. A file named
 /// on the command line is always linted: asking for it is explicit.
-fn gather(config: &Loaded, args: &LintArgs, since: Option<Version>) -> Result<Files, Failure> {
+fn gather(
+    config: &Loaded,
+    args: &LintArgs,
+    skip: &dyn Fn(Version) -> bool,
+) -> Result<Files, Failure> {
     let defaulted;
     let paths: &[PathBuf] = if args.paths.is_empty() {
         let dir = &config.settings.migrations_dir;
@@ -140,7 +161,7 @@ fn gather(config: &Loaded, args: &LintArgs, since: Option<Version>) -> Result<Fi
         let path = shown(path);
         if path.is_dir() {
             for (file, kind) in migration_files(&path)? {
-                let old = since.is_some_and(|since| version_of(&file).is_some_and(|v| v <= since));
+                let old = version_of(&file).is_some_and(skip);
                 if kind == Kind::Sql && old {
                     files.skipped += 1;
                 }
