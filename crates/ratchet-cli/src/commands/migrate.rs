@@ -50,15 +50,16 @@ pub fn run(migrator: &Migrator, args: &MigrateArgs, out: &Output) -> Result<Exit
     } else if report.applied.is_empty() {
         out.line(&format!("nothing to apply: {label} is up to date"));
     } else {
+        // Each one was already named on stderr as it was applied; a fresh database with a
+        // thousand migrations should not end with a thousand names on one line.
+        let names: Vec<&str> = report.applied.iter().map(|r| r.name.as_str()).collect();
+        let list = match names.as_slice() {
+            [first, .., last] if names.len() > 5 => format!("{first} ... {last}"),
+            _ => names.join(", "),
+        };
         out.line(&format!(
-            "applied {} migration(s) to {label}: {}",
-            report.applied.len(),
-            report
-                .applied
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "applied {} migration(s) to {label}: {list}",
+            names.len()
         ));
     }
     Ok(ExitCode::SUCCESS)
