@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 /// normalisation can be added without invalidating a single existing row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Checksum {
-    pub algorithm: String,
+    /// Always [`Checksum::SHA256_LF`] for files this version reads; a `&'static str` so that
+    /// loading thousands of files does not allocate the same name thousands of times.
+    pub algorithm: &'static str,
     /// Lowercase hex.
     pub hex: String,
 }
@@ -32,7 +34,7 @@ impl Checksum {
         }
         hasher.update(rest);
         Checksum {
-            algorithm: Self::SHA256_LF.to_owned(),
+            algorithm: Self::SHA256_LF,
             hex: to_hex(&hasher.finalize()),
         }
     }
@@ -57,13 +59,17 @@ impl fmt::Display for Checksum {
 }
 
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
+    out.extend(hex_digits(bytes).map(char::from));
     out
+}
+
+/// The lowercase hex digits of `bytes`, without allocating.
+pub(crate) fn hex_digits(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::checksum::to_hex;
+use crate::checksum::{hex_digits, to_hex};
 use crate::Version;
 
 /// What an attempt was.
@@ -134,13 +134,37 @@ pub struct HistoryRow {
 /// which `verify` and `status` report: a hand edit of the history cannot go unnoticed unless
 /// the editor also recomputes every later link.
 pub fn chain_hash(previous: Option<&str>, version: Version, checksum_hex: &str) -> String {
+    to_hex(&chain_digest(previous, version, checksum_hex))
+}
+
+/// The raw digest behind [`chain_hash`]. `verify` recomputes one per history row, so this
+/// allocates nothing.
+fn chain_digest(previous: Option<&str>, version: Version, checksum_hex: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(previous.unwrap_or("").as_bytes());
     hasher.update([0]);
-    hasher.update(version.0.to_string().as_bytes());
+    // The version's decimal digits, written into a stack buffer.
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = version.0;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    hasher.update(&digits[at..]);
     hasher.update([0]);
     hasher.update(checksum_hex.as_bytes());
-    to_hex(&hasher.finalize())
+    hasher.finalize().into()
+}
+
+/// Whether `stored` (as read from the history) is the hex form of `digest`. Stored links are
+/// written lowercase; an uppercase one was not written by ratchet and does not match.
+fn is_hex_of(stored: &str, digest: &[u8; 32]) -> bool {
+    stored.len() == 64 && stored.bytes().eq(hex_digits(digest))
 }
 
 /// The link the next chained row must store, given the history so far.
@@ -179,8 +203,8 @@ pub fn verify_chain(rows: &[HistoryRow]) -> Vec<ChainBreak> {
             });
             continue;
         };
-        let expected = chain_hash(previous, row.version, row.checksum.as_deref().unwrap_or(""));
-        if expected != stored {
+        let expected = chain_digest(previous, row.version, row.checksum.as_deref().unwrap_or(""));
+        if !is_hex_of(stored, &expected) {
             breaks.push(ChainBreak {
                 row_id: row.id,
                 version: row.version,
@@ -282,6 +306,28 @@ mod tests {
             rows.push(r);
         }
         rows
+    }
+
+    proptest::proptest! {
+        /// The allocation-free digest is the documented formula: previous link, NUL, the
+        /// version's decimal digits, NUL, the checksum. Stored links depend on it never changing.
+        #[test]
+        fn chain_hash_is_the_documented_formula(
+            previous in proptest::option::of("[0-9a-f]{64}"),
+            version in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..10],
+            checksum in "[0-9a-f]{0,64}",
+        ) {
+            let mut hasher = Sha256::new();
+            hasher.update(previous.as_deref().unwrap_or("").as_bytes());
+            hasher.update([0]);
+            hasher.update(version.to_string().as_bytes());
+            hasher.update([0]);
+            hasher.update(checksum.as_bytes());
+            let expected = to_hex(&hasher.finalize());
+            let actual = chain_hash(previous.as_deref(), Version(version), &checksum);
+            proptest::prop_assert!(is_hex_of(&expected, &chain_digest(previous.as_deref(), Version(version), &checksum)));
+            proptest::prop_assert_eq!(actual, expected);
+        }
     }
 
     #[test]

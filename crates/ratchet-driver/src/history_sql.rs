@@ -45,7 +45,7 @@ impl NewRow {
             kind: Kind::Apply,
             outcome,
             checksum: Some(migration.checksum.hex.clone()),
-            checksum_algorithm: Some(migration.checksum.algorithm.clone()),
+            checksum_algorithm: Some(migration.checksum.algorithm.to_owned()),
             chain_hash: None,
             started_at: Utc::now(),
             finished_at: None,
