@@ -324,7 +324,7 @@ fn load_files(
     };
     std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..workers.min(ups.len() / PER_WORKER))
-            .map(|_| scope.spawn(&work))
+            .map(|_| scope.spawn(work))
             .collect();
         let mut done = work();
         for helper in helpers {
