@@ -51,8 +51,9 @@ impl PgDatabase {
         PgDatabase { name, url }
     }
 
-    /// libpq-style URL: `postgres://USER@127.0.0.1:PORT/DBNAME` (keeping the password, host
-    /// and parameters of `RATCHET_TEST_PG_URL` when that is set).
+    /// libpq-style URL: `postgres://postgres:PASSWORD@127.0.0.1:PORT/DBNAME` on the
+    /// throwaway cluster; with `RATCHET_TEST_PG_URL`, that URL's user, password, host and
+    /// parameters with this database's name.
     pub fn url(&self) -> String {
         self.url.clone()
     }
