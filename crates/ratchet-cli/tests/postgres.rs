@@ -1379,3 +1379,40 @@ fn lint_pending_lints_only_migrations_the_database_has_not_applied() {
     run.expect_code(3);
     assert!(!run.stderr.contains("secret"), "{}", run.stderr);
 }
+
+/// A wrong password is a connection failure (exit 3) that says authentication failed, and
+/// neither the wrong password nor the right one is ever printed.
+#[test]
+fn wrong_password_exits_3_saying_authentication_failed_without_printing_it() {
+    let db = PgDatabase::new();
+    let mut url = url::Url::parse(&db.url()).expect("test URL");
+    if url.password().is_none() {
+        eprintln!(
+            "skipped: the test server ({}) takes no password",
+            url.host_str().unwrap_or("?")
+        );
+        return;
+    }
+    url.set_password(Some("wr0ng-pa55word"))
+        .expect("set password");
+    let project = Project::new(url.as_str());
+    project.write("0001_a.sql", "SELECT 1;\n");
+    for args in [
+        &["status"][..],
+        &["--format", "json", "verify"][..],
+        &["migrate"][..],
+    ] {
+        let run = project.run(args);
+        run.expect_code(3);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains("password authentication failed"),
+            "{args:?}: {all}"
+        );
+        assert!(!all.contains("wr0ng-pa55word"), "{args:?}: {all}");
+        assert!(
+            all.contains("***"),
+            "the URL is shown with its password hidden: {all}"
+        );
+    }
+}
