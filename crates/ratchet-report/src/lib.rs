@@ -1,8 +1,12 @@
 //! Renderers: findings in, text out. One module per format; none decides anything.
+//! Lint findings: `text`, `json`, `github`, `sarif`. Schemas and their differences:
+//! `schema_text`, `schema_json`.
 
 pub mod github;
 pub mod json;
 pub mod sarif;
+pub mod schema_json;
+pub mod schema_text;
 pub mod text;
 
 /// The text of the linted file `path`, to quote its lines.
