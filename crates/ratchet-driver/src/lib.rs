@@ -1,4 +1,5 @@
-//! Database drivers: the history table, the runner lock, and applying one migration.
+//! Database drivers: the history table, the runner lock, applying one migration, and
+//! introspection.
 //!
 //! A [`Driver`] knows how to talk to one kind of database; it does not decide *what* to run —
 //! that is the plan's job in `ratchet-core`. Each driver keeps the two promises the rest of
@@ -8,10 +9,14 @@
 //!   outcome of every attempt is recorded, including an interrupted one);
 //! * one runner at a time per database ([`Driver::lock`]), with the history re-read under the
 //!   lock before anything is planned.
+//!
+//! [`Driver::introspect`] reads the database's schema into a `ratchet_schema::Schema`, on the
+//! same connection (so also inside an open migration transaction).
 
 mod error;
 mod history_sql;
 mod ident;
+mod introspect;
 mod postgres;
 mod sqlite;
 mod url;
@@ -20,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ratchet_core::{HistoryRow, Kind, Migration, Outcome, Version};
+use ratchet_schema::Schema;
 
 pub use crate::error::{ApplyError, DriverError, StatementError};
 pub use crate::ident::{quote_ident, TableName, TableNameError};
@@ -169,6 +175,19 @@ pub trait Driver: Send {
 
     /// Appends a row for `repair` and friends, chained when its outcome requires it.
     fn record(&mut self, request: &RecordRequest) -> Result<HistoryRow, DriverError>;
+
+    /// The database's schema: every user object, without system catalogs, objects owned by
+    /// extensions, or ratchet's history table (with its indexes and sequence).
+    ///
+    /// # Transactions
+    /// Runs plain queries on this driver's connection and never begins, commits or rolls
+    /// back, so it can run inside an open transaction (a migration's, to validate its
+    /// effect before commit) and then sees that transaction's uncommitted changes. On
+    /// PostgreSQL it pins `search_path`, `TimeZone` and the other settings that change how
+    /// the catalog prints names and literals, for its own statements only, and puts them
+    /// back before returning (see `introspect::postgres`). In a failed (aborted)
+    /// transaction it fails like any query.
+    fn introspect(&mut self) -> Result<Schema, DriverError>;
 }
 
 /// Opens a connection to the database `options.url` names.

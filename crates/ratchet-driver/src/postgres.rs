@@ -677,6 +677,10 @@ impl Driver for PgDriver {
         self.remember(&recorded);
         Ok(recorded)
     }
+
+    fn introspect(&mut self) -> Result<ratchet_schema::Schema, DriverError> {
+        crate::introspect::postgres::introspect(&self.runtime, &self.client, &self.table)
+    }
 }
 
 /// The advisory lock's session. Dropping it unlocks and closes the session.
@@ -779,7 +783,7 @@ fn statement_error(
     e
 }
 
-fn database(context: &str, err: &PgError) -> DriverError {
+pub(crate) fn database(context: &str, err: &PgError) -> DriverError {
     DriverError::Database {
         context: context.to_owned(),
         message: error_chain(err),

@@ -559,6 +559,10 @@ impl Driver for SqliteDriver {
             }
         }
     }
+
+    fn introspect(&mut self) -> Result<ratchet_schema::Schema, DriverError> {
+        crate::introspect::sqlite::introspect(&self.conn, &self.table)
+    }
 }
 
 /// Whether the history, re-read inside the write transaction, still says `migration` is to be

@@ -1,0 +1,55 @@
+//! Times `Driver::introspect` against an existing database:
+//!
+//! ```text
+//! cargo run -p ratchet-driver --example introspect_bench -- postgres://user@host/db [runs]
+//! ```
+//!
+//! Prints the first run (a new backend, cold catalog caches), then the fastest and the
+//! median of the others. The test `a_large_schema_introspects_in_well_under_a_second` builds
+//! a 2,000-table schema and checks the first run; this is for measuring by hand.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratchet_driver::{ConnectOptions, DatabaseUrl, TableName};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let url = args
+        .next()
+        .ok_or("usage: introspect_bench DATABASE_URL [RUNS]")?;
+    let runs: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(10);
+    let options = ConnectOptions {
+        url: DatabaseUrl::parse(&url)?,
+        history_table: TableName::parse("ratchet_history")?,
+        application_name: "ratchet-introspect-bench".into(),
+        notices: Arc::new(|_| {}),
+        connect_timeout: Duration::from_secs(10),
+        lock_wait: Duration::from_secs(10),
+    };
+    let mut driver = ratchet_driver::connect(&options)?;
+    let mut timings = Vec::new();
+    let mut schema = None;
+    for _ in 0..runs.max(2) {
+        let started = Instant::now();
+        schema = Some(driver.introspect()?);
+        timings.push(started.elapsed());
+    }
+    let schema = schema.expect("ran at least once");
+    let first = timings.remove(0);
+    timings.sort();
+    let columns: usize = schema.tables.values().map(|t| t.columns.len()).sum();
+    let indexes: usize = schema.tables.values().map(|t| t.indexes.len()).sum();
+    let constraints: usize = schema.tables.values().map(|t| t.constraints.len()).sum();
+    println!(
+        "{} tables, {columns} columns, {indexes} indexes, {constraints} constraints",
+        schema.tables.len()
+    );
+    println!(
+        "first {first:?}, fastest {:?}, median {:?} ({} runs)",
+        timings[0],
+        timings[timings.len() / 2],
+        timings.len() + 1
+    );
+    Ok(())
+}
