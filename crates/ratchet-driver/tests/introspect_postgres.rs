@@ -65,6 +65,8 @@ ALTER TABLE orders ADD CONSTRAINT orders_user_fkey FOREIGN KEY (user_id)
 ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;
 CREATE INDEX orders_user_idx ON orders (user_id) INCLUDE (total);
 CREATE INDEX orders_tags_idx ON orders USING gin (tags);
+ALTER TABLE orders ADD COLUMN "Placed By" text;
+CREATE INDEX orders_mixed_idx ON orders ("Placed By", (total * 2));
 
 CREATE TABLE rooms (
     room integer NOT NULL,
@@ -158,6 +160,10 @@ fn every_object_kind_round_trips() {
     );
     assert!(matches!(check.kind, ConstraintKind::Check { .. }));
     assert!(orders.has_index_on(&["user_id"]));
+    assert_eq!(
+        orders.index("orders_mixed_idx").unwrap().columns,
+        ["Placed By", "(total * 2::numeric)"]
+    );
     assert!(
         !schema
             .table("dupes")

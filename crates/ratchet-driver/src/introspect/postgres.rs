@@ -271,8 +271,12 @@ fn build<'a>(document: &dyn Fn(Query) -> &'a str) -> Result<Schema, DriverError>
         // indkey lists the key columns, then the INCLUDE columns; 0 marks an expression,
         // which only the server can print (sent as `expressions` by indexes that have one).
         let mut names = names_of(r.rel, &r.key);
-        for (slot, printed) in names.iter_mut().zip(r.expressions.unwrap_or_default()) {
-            *slot = printed;
+        let printed = r.expressions.unwrap_or_default();
+        for ((slot, number), printed) in names.iter_mut().zip(&r.key).zip(printed) {
+            // Only the expressions: a plain column keeps its name as stored, unquoted.
+            if *number == 0 {
+                *slot = printed;
+            }
         }
         let include = names.split_off(r.key_count.min(names.len()));
         let index = Index {
