@@ -25,6 +25,11 @@ const SCHEMA: &str = "main";
 const OBJECTS: &str = "SELECT type, name, tbl_name, sql FROM main.sqlite_schema \
      WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND type IN ('table', 'view', 'index', 'trigger')";
 
+/// The tables a virtual table (FTS5, R*Tree) keeps its data in: the virtual table's, not the
+/// user's (SQLite 3.37+).
+const SHADOW_TABLES: &str =
+    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'";
+
 const COLUMNS: &str =
     "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden \
      FROM main.sqlite_schema m JOIN pragma_table_xinfo(m.name, 'main') p \
@@ -46,12 +51,15 @@ pub(crate) fn introspect(conn: &Connection, history: &TableName) -> Result<Schem
         message: e.to_string(),
         sqlstate: None,
     };
-    // Only a history table in `main` is one we could see.
+    // Only a history table in `main` is one we could see. `ours`: what is not the user's.
     let history_name = match history.schema.as_deref() {
         None | Some(SCHEMA) => Some(history.name.as_str()),
         Some(_) => None,
     };
-    let ours = |table: &str| history_name.is_some_and(|h| h == table);
+    let shadows: Vec<String> = query(conn, SHADOW_TABLES, |r| r.get(0)).map_err(fail)?;
+    let ours = |table: &str| {
+        history_name.is_some_and(|h| h == table) || shadows.iter().any(|s| s == table)
+    };
 
     let mut schema = Schema::new(Dialect::Sqlite);
     schema.schemas.insert(SCHEMA.to_owned());
