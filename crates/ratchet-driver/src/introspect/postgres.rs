@@ -46,6 +46,10 @@ use crate::{DriverError, TableName};
 
 const CONTEXT: &str = "reading the schema";
 
+/// `server_version_num` of PostgreSQL 12: generated columns (`attgenerated`) and the
+/// catalog columns the queries read.
+const MINIMUM_VERSION: i32 = 120000;
+
 pub(crate) fn introspect(
     runtime: &Runtime,
     client: &Client,
@@ -63,6 +67,16 @@ pub(crate) fn introspect(
         .map_err(|e| crate::postgres::database(CONTEXT, &e))?;
     let (history_oid, version): (i64, i32) =
         rows.first().map(|r| (r.get(0), r.get(1))).unwrap_or((0, 0));
+    if version < MINIMUM_VERSION {
+        return Err(DriverError::Database {
+            context: CONTEXT.to_owned(),
+            message: format!(
+                "reading a schema needs PostgreSQL 12 or later; \
+                 this server's server_version_num is {version}"
+            ),
+            sqlstate: None,
+        });
+    }
     let messages = runtime
         .block_on(client.simple_query(&batch(history_oid, version)))
         .map_err(|e| crate::postgres::database(CONTEXT, &e))?;
