@@ -217,7 +217,8 @@ impl Table {
     }
 
     /// Whether some index or unique/primary-key constraint has exactly `columns` as its
-    /// leading key columns (an index usable for lookups on them).
+    /// leading key columns (an index usable for lookups on them; partial and INVALID indexes
+    /// count too, so check [`Index::predicate`] and [`Index::valid`] where that matters).
     pub fn has_index_on(&self, columns: &[&str]) -> bool {
         let leads = |key: &[String]| {
             key.len() >= columns.len() && key.iter().zip(columns).all(|(k, c)| k == c)
