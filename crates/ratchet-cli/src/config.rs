@@ -21,6 +21,8 @@ pub const FILE_NAME: &str = "ratchet.toml";
 struct File {
     database_url: Option<String>,
     migrations: Option<PathBuf>,
+    /// Declared expectations; default `schema.toml` beside the configuration, when it exists.
+    schema: Option<PathBuf>,
     history_table: Option<String>,
     name_pattern: Option<String>,
     out_of_order: Option<bool>,
@@ -124,6 +126,9 @@ fn duration<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Duration>,
 #[derive(Debug)]
 pub struct ConfigError(pub String);
 
+/// Declared expectations read by default, beside the configuration file.
+pub const EXPECTATIONS_FILE: &str = "schema.toml";
+
 /// The environment variables that can carry the URL, in precedence order.
 pub const URL_VARIABLES: [&str; 2] = ["RATCHET_DATABASE_URL", "DATABASE_URL"];
 
@@ -186,6 +191,11 @@ pub fn load(global: &Global) -> Result<Loaded, ConfigError> {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => base.join(dir),
         (None, None) => base.join(&settings.migrations_dir),
+    };
+    settings.expectations = match file.schema {
+        // Named explicitly: a missing file is an error (exit 2), not a silent "no checks".
+        Some(path) => Some(base.join(path)),
+        None => Some(base.join(EXPECTATIONS_FILE)).filter(|p| p.is_file()),
     };
     if let Some(table) = file.history_table {
         settings.history_table = table;

@@ -34,6 +34,7 @@ impl Failure {
             Failure::Usage(_) => 2,
             Failure::Lib(e) => match e {
                 Error::Config { .. }
+                | Error::ExpectationsFile { .. }
                 | Error::Load(_)
                 | Error::UnknownTarget(_)
                 | Error::Repair { .. } => 2,
@@ -75,6 +76,16 @@ impl Failure {
                     "applied": applied,
                     "failure": apply_error_json(source),
                 }),
+                Error::Expectations { violations } => json!({
+                    "kind": "expectations",
+                    "message": e.to_string(),
+                    "violations": violations,
+                }),
+                Error::ExpectationsFile { path, message } => json!({
+                    "kind": "schema-toml",
+                    "file": path,
+                    "message": message,
+                }),
                 Error::Connect(_) => json!({ "kind": "connect", "message": e.to_string() }),
                 Error::LockTimeout(_) => {
                     json!({ "kind": "lock-timeout", "message": e.to_string() })
@@ -112,6 +123,11 @@ impl Failure {
                                 .join(", ")
                         ));
                     }
+                    lines
+                }
+                Error::Expectations { violations } => {
+                    let mut lines = vec![format!("{error}: {e}")];
+                    lines.extend(violations.iter().map(|v| format!("  - {v}")));
                     lines
                 }
                 other => vec![format!("{error}: {other}")],
@@ -157,8 +173,48 @@ fn apply_error_json(e: &ApplyError) -> Value {
             "invalid_indexes": invalid_indexes,
             "not_recorded": not_recorded,
         }),
+        ApplyError::Rejected {
+            migration,
+            reasons,
+            outcome,
+            not_recorded,
+        } => json!({
+            "migration": migration,
+            "rejected": reasons,
+            "outcome": outcome.as_str(),
+            "not_recorded": not_recorded,
+        }),
         ApplyError::Driver(d) => json!({ "message": d.to_string() }),
     }
+}
+
+/// A migration that ran but left declared expectations broken.
+fn rejection_text(
+    out: &Output,
+    migration: &str,
+    reasons: &[String],
+    outcome: Outcome,
+    not_recorded: Option<&str>,
+) -> Vec<String> {
+    let what = match outcome {
+        Outcome::Failed => format!(
+            "it ran outside a transaction, so its statements stay applied, and the migration is              marked failed until `ratchet repair --failed {} --reason ...`",
+            version_of(migration)
+        ),
+        _ => "rolled back: nothing of it remains in the database".to_owned(),
+    };
+    let mut lines = vec![format!(
+        "{}: migration {} broke declared expectations; {what}",
+        out.paint_err(Tone::Red, "error"),
+        out.paint_err(Tone::Bold, migration)
+    )];
+    lines.extend(reasons.iter().map(|r| format!("  - {r}")));
+    if let Some(why) = not_recorded {
+        lines.push(format!(
+            "  warning: the rejection could not be recorded in the history: {why}"
+        ));
+    }
+    lines
 }
 
 /// The compiler-style report of a failed statement: where, the line with a caret, and what
@@ -171,6 +227,15 @@ fn apply_error_text(out: &Output, e: &ApplyError) -> Vec<String> {
         not_recorded,
     } = e
     else {
+        if let ApplyError::Rejected {
+            migration,
+            reasons,
+            outcome,
+            not_recorded,
+        } = e
+        {
+            return rejection_text(out, migration, reasons, *outcome, not_recorded.as_deref());
+        }
         return vec![format!("{}: {e}", out.paint_err(Tone::Red, "error"))];
     };
     let what = match outcome {

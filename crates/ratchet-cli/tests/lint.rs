@@ -200,7 +200,7 @@ fn since_lints_only_newer_migrations() {
     run.expect_code(1);
     assert_eq!(
         run.stderr,
-        "linting 1 file(s); 2 migration(s) at or below version 2 skipped (`since`)\n"
+        "linting 1 file(s); 2 migration(s) skipped: at or below version 2 (`since`)\n"
     );
     assert!(!run.stdout.contains("0002_index_accounts.sql"));
     assert!(run.stdout.contains("0003_suppressed.sql"));

@@ -119,6 +119,18 @@ pub enum ApplyError {
         /// Set when the failure itself could not be written to the history.
         not_recorded: Option<String>,
     },
+    /// The migration ran, but a [`crate::Check`] (declared expectations) rejected what it
+    /// did. `outcome`: `RolledBack` (nothing of it remains) or `Failed` (a `no-transaction`
+    /// migration, whose statements stay).
+    #[error("{migration} was rejected: {}", reasons.join("; "))]
+    Rejected {
+        migration: String,
+        /// One sentence per broken expectation.
+        reasons: Vec<String>,
+        outcome: Outcome,
+        /// Set when the rejection itself could not be written to the history.
+        not_recorded: Option<String>,
+    },
     /// The connection or ratchet's own bookkeeping failed.
     #[error(transparent)]
     Driver(#[from] DriverError),

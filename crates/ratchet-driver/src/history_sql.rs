@@ -168,3 +168,8 @@ pub(crate) fn parse_version(table: &str, value: i64) -> Result<Version, DriverEr
             message: format!("negative version {value}"),
         })
 }
+
+/// The history's `error` text for a migration a check rejected.
+pub(crate) fn rejection_text(reasons: &[String]) -> String {
+    format!("rejected: {}", reasons.join("; "))
+}

@@ -10,7 +10,7 @@
 //! * one runner at a time per database ([`Driver::lock`]), with the history re-read under the
 //!   lock before anything is planned.
 //!
-//! [`Driver::introspect`] reads the database's schema into a `ratchet_schema::Schema`, on the
+//! [`Inspect::introspect`] reads the database's schema into a `ratchet_schema::Schema`, on the
 //! same connection (so also inside an open migration transaction).
 
 mod error;
@@ -140,7 +140,36 @@ pub struct RecordRequest {
     pub reason: Option<String>,
 }
 
-pub trait Driver: Send {
+/// What a [`Check`] can look at: the database as the migration left it, seen from inside the
+/// migration's transaction when it has one.
+pub trait Inspect {
+    /// The database's schema: every user object, without system catalogs, objects owned by
+    /// extensions, or ratchet's history table (with its indexes and sequence).
+    ///
+    /// # Transactions
+    /// Runs plain queries on this driver's connection and never begins, commits or rolls
+    /// back, so it can run inside an open transaction (a migration's, to validate its
+    /// effect before commit) and then sees that transaction's uncommitted changes. On
+    /// PostgreSQL it pins `search_path`, `TimeZone` and the other settings that change how
+    /// the catalog prints names and literals, for its own statements only, and puts them
+    /// back before returning (see `introspect::postgres`). In a failed (aborted)
+    /// transaction it fails like any query.
+    fn introspect(&mut self) -> Result<Schema, DriverError>;
+
+    /// Runs one query on this connection (inside the migration's transaction, if any) and
+    /// returns its rows with every value as text, `NULL` for a null. For `schema.toml`
+    /// assertions, which are plain `SELECT`s written by users.
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DriverError>;
+}
+
+/// Decides, after a migration's statements ran and before its history row is written,
+/// whether it may count as applied: no reasons lets it through, any reason rejects it. A
+/// rejected transactional migration is rolled back; a `no-transaction` one (which cannot be)
+/// is recorded as failed. Either way the attempt is recorded with its reasons.
+pub type Check<'a> =
+    &'a mut dyn FnMut(&Migration, &mut dyn Inspect) -> Result<Vec<String>, DriverError>;
+
+pub trait Driver: Send + Inspect {
     /// The URL with its password hidden.
     fn describe(&self) -> String;
 
@@ -166,28 +195,17 @@ pub trait Driver: Send {
     /// Creates the history table (and its schema) if it does not exist.
     fn ensure_history_table(&mut self) -> Result<(), DriverError>;
 
-    /// Runs one migration and records the attempt, success or failure.
+    /// Runs one migration and records the attempt, success or failure. `check`, when given,
+    /// runs after the migration's statements and before its history row (see [`Check`]).
     fn apply(
         &mut self,
         migration: &Migration,
         settings: ApplySettings,
+        check: Option<Check<'_>>,
     ) -> Result<Applied, ApplyError>;
 
     /// Appends a row for `repair` and friends, chained when its outcome requires it.
     fn record(&mut self, request: &RecordRequest) -> Result<HistoryRow, DriverError>;
-
-    /// The database's schema: every user object, without system catalogs, objects owned by
-    /// extensions, or ratchet's history table (with its indexes and sequence).
-    ///
-    /// # Transactions
-    /// Runs plain queries on this driver's connection and never begins, commits or rolls
-    /// back, so it can run inside an open transaction (a migration's, to validate its
-    /// effect before commit) and then sees that transaction's uncommitted changes. On
-    /// PostgreSQL it pins `search_path`, `TimeZone` and the other settings that change how
-    /// the catalog prints names and literals, for its own statements only, and puts them
-    /// back before returning (see `introspect::postgres`). In a failed (aborted)
-    /// transaction it fails like any query.
-    fn introspect(&mut self) -> Result<Schema, DriverError>;
 }
 
 /// Opens a connection to the database `options.url` names.

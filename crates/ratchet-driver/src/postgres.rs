@@ -20,10 +20,10 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls, SimpleQueryMessage};
 
 use crate::error::StatementError;
-use crate::history_sql::{self, NewRow, Who, COLUMNS, INSERT_COLUMNS};
+use crate::history_sql::{self, rejection_text, NewRow, Who, COLUMNS, INSERT_COLUMNS};
 use crate::{
-    Applied, ApplyError, ApplySettings, ConnectOptions, DatabaseUrl, Driver, DriverError,
-    LockHolder, Notice, RecordRequest, RunnerLock, TableName,
+    Applied, ApplyError, ApplySettings, Check, ConnectOptions, DatabaseUrl, Driver, DriverError,
+    Inspect, LockHolder, Notice, RecordRequest, RunnerLock, TableName,
 };
 
 type PgError = tokio_postgres::Error;
@@ -247,16 +247,67 @@ impl PgDriver {
         })
     }
 
+    /// Runs `check` on the migration's work. A rejection or a failure to check ends the
+    /// transaction (when `in_transaction`) and records the attempt with `outcome`.
+    fn run_check(
+        &mut self,
+        migration: &Migration,
+        check: Option<Check<'_>>,
+        row: &NewRow,
+        clock: Instant,
+        in_transaction: bool,
+    ) -> Result<(), ApplyError> {
+        let Some(check) = check else {
+            return Ok(());
+        };
+        let verdict = check(migration, self);
+        if matches!(&verdict, Ok(reasons) if reasons.is_empty()) {
+            return Ok(());
+        }
+        if in_transaction {
+            let _ = self.block_on(self.client.batch_execute("ROLLBACK"));
+        }
+        let outcome = if in_transaction {
+            Outcome::RolledBack
+        } else {
+            Outcome::Failed
+        };
+        let mut failed = NewRow::apply(migration, outcome, &self.who);
+        failed.started_at = row.started_at;
+        failed.finish(clock);
+        match verdict {
+            Ok(reasons) => {
+                failed.error = Some(rejection_text(&reasons));
+                let not_recorded = self.insert_row(failed).err().map(|e| error_chain(&e));
+                Err(ApplyError::Rejected {
+                    migration: migration.name.clone(),
+                    reasons,
+                    outcome,
+                    not_recorded,
+                })
+            }
+            Err(err) => {
+                failed.error = Some(format!("checking the migration's result failed: {err}"));
+                let _ = self.insert_row(failed);
+                Err(err.into())
+            }
+        }
+    }
+
     fn apply_in_transaction(
         &mut self,
         migration: &Migration,
         settings: ApplySettings,
+        check: Option<Check<'_>>,
     ) -> Result<Applied, ApplyError> {
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         let clock = Instant::now();
         let batch = Batch::new(migration, settings);
         match self.run_counted(&batch.sql) {
             Ok(_) => {
+                // Still inside the migration's transaction: what the check sees is what would
+                // be committed, and a rejection rolls all of it back.
+                self.run_check(migration, check, &row, clock, true)?;
                 row.finish(clock);
                 match self.insert_row_and(row, true) {
                     Ok(recorded) => {
@@ -304,6 +355,7 @@ impl PgDriver {
         &mut self,
         migration: &Migration,
         settings: ApplySettings,
+        check: Option<Check<'_>>,
     ) -> Result<Applied, ApplyError> {
         let context = format!("applying {}", migration.name);
         let clock = Instant::now();
@@ -335,6 +387,7 @@ impl PgDriver {
         row.finish(clock);
         match failure {
             None => {
+                self.run_check(migration, check, &row, clock, false)?;
                 let recorded = self.insert_row(row).map_err(|e| database(&context, &e))?;
                 self.remember(&recorded);
                 Ok(Applied::Ran(Box::new(recorded)))
@@ -657,12 +710,13 @@ impl Driver for PgDriver {
         &mut self,
         migration: &Migration,
         settings: ApplySettings,
+        check: Option<Check<'_>>,
     ) -> Result<Applied, ApplyError> {
         self.prepare_to_write()?;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(migration.name.clone());
         let result = match migration.transaction {
-            TransactionMode::PerMigration => self.apply_in_transaction(migration, settings),
-            TransactionMode::None => self.apply_without_transaction(migration, settings),
+            TransactionMode::PerMigration => self.apply_in_transaction(migration, settings, check),
+            TransactionMode::None => self.apply_without_transaction(migration, settings, check),
         };
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
         result
@@ -677,9 +731,29 @@ impl Driver for PgDriver {
         self.remember(&recorded);
         Ok(recorded)
     }
+}
 
+impl Inspect for PgDriver {
     fn introspect(&mut self) -> Result<ratchet_schema::Schema, DriverError> {
         crate::introspect::postgres::introspect(&self.runtime, &self.client, &self.table)
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DriverError> {
+        // The simple protocol returns every value as text, as psql shows it.
+        let messages = self
+            .block_on(self.client.simple_query(sql))
+            .map_err(|e| database("running a query", &e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("NULL").to_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
     }
 }
 

@@ -14,10 +14,10 @@ use ratchet_core::{HistoryRow, Migration, Outcome, TransactionMode};
 use rusqlite::{Connection, ErrorCode, OptionalExtension};
 
 use crate::error::StatementError;
-use crate::history_sql::{self, NewRow, Who, COLUMNS, INSERT_COLUMNS};
+use crate::history_sql::{self, rejection_text, NewRow, Who, COLUMNS, INSERT_COLUMNS};
 use crate::{
-    Applied, ApplyError, ApplySettings, ConnectOptions, DatabaseUrl, Driver, DriverError,
-    LockHolder, RecordRequest, RunnerLock, TableName,
+    Applied, ApplyError, ApplySettings, Check, ConnectOptions, DatabaseUrl, Driver, DriverError,
+    Inspect, LockHolder, RecordRequest, RunnerLock, TableName,
 };
 
 pub(crate) struct SqliteDriver {
@@ -273,7 +273,74 @@ impl SqliteDriver {
         Ok(())
     }
 
-    fn apply_in_transaction(&mut self, migration: &Migration) -> Result<Applied, ApplyError> {
+    /// Runs `check` on the migration's work; see the PostgreSQL driver's twin. A rejection
+    /// or a failure to check ends the transaction (when `in_transaction`) and records the
+    /// attempt.
+    fn run_check(
+        &mut self,
+        migration: &Migration,
+        check: Option<Check<'_>>,
+        row: &NewRow,
+        clock: Instant,
+        in_transaction: bool,
+    ) -> Result<(), ApplyError> {
+        let Some(check) = check else {
+            return Ok(());
+        };
+        let verdict = check(migration, self);
+        if matches!(&verdict, Ok(reasons) if reasons.is_empty()) {
+            return Ok(());
+        }
+        if in_transaction {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let outcome = if in_transaction {
+            Outcome::RolledBack
+        } else {
+            Outcome::Failed
+        };
+        let mut failed = NewRow::apply(migration, outcome, &self.who);
+        failed.started_at = row.started_at;
+        failed.finish(clock);
+        let (reason, result) = match verdict {
+            Ok(reasons) => (rejection_text(&reasons), Ok(reasons)),
+            Err(err) => (
+                format!("checking the migration's result failed: {err}"),
+                Err(err),
+            ),
+        };
+        failed.error = Some(reason);
+        // Outside a transaction (no-transaction files) the row is written by the caller's
+        // own write transaction, opened below only when there is none.
+        let own = self.conn.is_autocommit();
+        if own {
+            self.begin_immediate()?;
+        }
+        let recorded = self.insert_row(failed, None);
+        if own {
+            let _ = self.conn.execute_batch(if recorded.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            });
+        }
+        let not_recorded = recorded.err().map(|e| e.to_string());
+        match result {
+            Ok(reasons) => Err(ApplyError::Rejected {
+                migration: migration.name.clone(),
+                reasons,
+                outcome,
+                not_recorded,
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn apply_in_transaction(
+        &mut self,
+        migration: &Migration,
+        check: Option<Check<'_>>,
+    ) -> Result<Applied, ApplyError> {
         self.begin_immediate()?;
         let (rows, tip) = match self.fresh_state(migration) {
             Ok(state) => state,
@@ -297,6 +364,8 @@ impl SqliteDriver {
         let mut row = NewRow::apply(migration, Outcome::Applied, &self.who);
         match self.run_statements(migration) {
             Ok(()) => {
+                // Inside BEGIN IMMEDIATE: the check sees what would be committed.
+                self.run_check(migration, check, &row, clock, true)?;
                 row.finish(clock);
                 let committed = self
                     .insert_row(row, tip.as_deref())
@@ -326,7 +395,11 @@ impl SqliteDriver {
         }
     }
 
-    fn apply_without_transaction(&mut self, migration: &Migration) -> Result<Applied, ApplyError> {
+    fn apply_without_transaction(
+        &mut self,
+        migration: &Migration,
+        check: Option<Check<'_>>,
+    ) -> Result<Applied, ApplyError> {
         let context = format!("applying {}", migration.name);
         // Claim the migration atomically: re-read and write the `started` row in one write
         // transaction, then run the statements in autocommit.
@@ -382,6 +455,9 @@ impl SqliteDriver {
             }
         }
         row.finish(clock);
+        if result.is_ok() {
+            self.run_check(migration, check, &row, clock, false)?;
+        }
         self.begin_immediate()?;
         let tip = self
             .fresh_state(migration)
@@ -526,13 +602,14 @@ impl Driver for SqliteDriver {
         &mut self,
         migration: &Migration,
         _settings: ApplySettings,
+        check: Option<Check<'_>>,
     ) -> Result<Applied, ApplyError> {
         // lock_timeout/statement_timeout have no SQLite equivalent; waiting for the write
         // lock is bounded by busy_timeout (lock_wait) instead.
         self.create_file()?;
         match migration.transaction {
-            TransactionMode::PerMigration => self.apply_in_transaction(migration),
-            TransactionMode::None => self.apply_without_transaction(migration),
+            TransactionMode::PerMigration => self.apply_in_transaction(migration, check),
+            TransactionMode::None => self.apply_without_transaction(migration, check),
         }
     }
 
@@ -559,9 +636,35 @@ impl Driver for SqliteDriver {
             }
         }
     }
+}
 
+impl Inspect for SqliteDriver {
     fn introspect(&mut self) -> Result<ratchet_schema::Schema, DriverError> {
         crate::introspect::sqlite::introspect(&self.conn, &self.table)
+    }
+
+    fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DriverError> {
+        let context = "running a query";
+        let mut statement = self.conn.prepare(sql).map_err(|e| database(context, &e))?;
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).map_err(|e| database(context, &e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| database(context, &e))? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                use rusqlite::types::ValueRef;
+                let value = row.get_ref(i).map_err(|e| database(context, &e))?;
+                values.push(match value {
+                    ValueRef::Null => "NULL".to_owned(),
+                    ValueRef::Integer(n) => n.to_string(),
+                    ValueRef::Real(x) => x.to_string(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
     }
 }
 

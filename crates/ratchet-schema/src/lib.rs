@@ -6,17 +6,20 @@
 //!   `schema.table("users")?.column("email")`. Drivers build it by introspection
 //!   (`ratchet_driver::Driver::introspect`).
 //! * [`diff()`]: the typed [`Change`]s between a left and a right schema.
+//! * [`expect`]: declared expectations (`schema.toml`) and checking a schema against them.
 //! * [`types`]: whether a declared column type (`int`, `varchar(20)`, `timestamptz`) is the
 //!   type the database reports (`integer`, ...).
 //!
 //! Rendering (text, JSON) lives in `ratchet-report`.
 
 pub mod diff;
+pub mod expect;
 pub mod model;
 pub mod name;
 pub mod types;
 
 pub use crate::diff::{diff, Change, Direction, Group, Object, ObjectKind, Relation};
+pub use crate::expect::{Due, Expectations, ExpectationsError, Violation};
 pub use crate::model::*;
 pub use crate::name::{FunctionId, NameError, QualifiedName};
 

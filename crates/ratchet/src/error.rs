@@ -38,6 +38,18 @@ pub enum Error {
         source: Box<ApplyError>,
         applied: HistoryRowList,
     },
+    /// `schema.toml` cannot be read or is malformed (the message names its line and key).
+    /// Nothing was touched.
+    #[error("{}: {message}", path.display())]
+    ExpectationsFile {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    /// Everything is applied and intact, but declared expectations do not hold.
+    #[error("{} expectation(s) of schema.toml do not hold", violations.len())]
+    Expectations {
+        violations: Vec<ratchet_schema::Violation>,
+    },
     /// `repair` was asked to do something the history does not allow.
     #[error("{message}")]
     Repair { message: String },

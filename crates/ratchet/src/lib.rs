@@ -11,9 +11,15 @@
 //! };
 //! let migrator = Migrator::new(settings)?;
 //! let set = migrator.load()?;                    // validate the folder: nothing touched yet
+//! let expectations = migrator.load_expectations()?; // schema.toml, when configured
 //! let mut session = migrator.connect(ratchet::ignore_notices())?;
-//! session.migrate(&set, &ratchet::MigrateOptions::default(), &mut |_event| {})?;
-//! session.verify(&set)?.into_result()?;          // refuse to start on a drifted database
+//! let options = ratchet::MigrateOptions {
+//!     expectations: expectations.as_ref(),
+//!     ..Default::default()
+//! };
+//! session.migrate(&set, &options, &mut |_event| {})?;
+//! // Refuse to start on a drifted database.
+//! session.verify(&set, expectations.as_ref())?.into_result()?;
 //! # Ok::<(), ratchet::Error>(())
 //! ```
 

@@ -8,9 +8,10 @@ use ratchet_core::{
     Version, DEFAULT_NAME_PATTERN,
 };
 use ratchet_driver::{
-    Applied, ApplySettings, ConnectOptions, DatabaseUrl, Driver, LockHolder, NoticeSink,
-    RecordRequest, TableName,
+    Applied, ApplySettings, Check, ConnectOptions, DatabaseUrl, Driver, DriverError, Inspect,
+    LockHolder, NoticeSink, RecordRequest, TableName,
 };
+use ratchet_schema::{Due, Expectations, Schema, Violation};
 use regex::Regex;
 use serde::Serialize;
 
@@ -32,6 +33,9 @@ pub struct Settings {
     pub statement_timeout: Duration,
     /// How long a runner waits for another runner to finish.
     pub lock_wait: Duration,
+    /// `schema.toml`: declared expectations checked after each migration and by `verify`.
+    /// `None`: there are none.
+    pub expectations: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             lock_timeout: Duration::from_secs(5),
             statement_timeout: Duration::ZERO,
             lock_wait: Duration::from_secs(60),
+            expectations: None,
         }
     }
 }
@@ -72,9 +77,12 @@ pub enum Event<'a> {
     },
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct MigrateOptions {
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MigrateOptions<'a> {
     pub target: Option<Version>,
+    /// Checked inside each migration's transaction, after its statements: a migration that
+    /// leaves a due expectation broken is rolled back and recorded as a failed attempt.
+    pub expectations: Option<&'a Expectations>,
 }
 
 /// What `migrate` did.
@@ -85,24 +93,57 @@ pub struct MigrateReport {
     pub applied: Vec<HistoryRow>,
 }
 
-/// The outcome of `verify`: the plan, clean or not.
+/// The outcome of `verify`: the plan, clean or not, and the expectations that do not hold.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
     pub plan: Plan,
+    pub violations: Vec<Violation>,
     pub ok: bool,
 }
 
 impl VerifyReport {
-    /// For start-up gates: `Err` unless everything is applied and intact.
+    /// For start-up gates: `Err` unless everything is applied and intact and every
+    /// expectation holds.
     pub fn into_result(self) -> Result<Plan, Error> {
         if self.ok {
             Ok(self.plan)
+        } else if !self.violations.is_empty() && self.plan.is_clean() {
+            Err(Error::Expectations {
+                violations: self.violations,
+            })
         } else {
             Err(Error::Blocked {
                 plan: Box::new(self.plan),
             })
         }
     }
+}
+
+/// Checks the expectations due at `due` against the database `inspect` sees. Introspects
+/// only when a structural expectation is due; runs each due assertion. An assertion whose
+/// SQL fails is itself a violation (it cannot prove anything), not an error of ratchet's.
+pub fn check_expectations(
+    expectations: &Expectations,
+    due: Due,
+    inspect: &mut dyn Inspect,
+) -> Result<Vec<Violation>, DriverError> {
+    let mut violations = Vec::new();
+    if expectations.has_structural(due) {
+        let schema = inspect.introspect()?;
+        violations = expectations.check(&schema, due);
+    }
+    for assertion in expectations.due_assertions(due) {
+        match inspect.query_text(&assertion.sql) {
+            Ok(rows) => violations.extend(assertion.violation(&rows)),
+            Err(err) => {
+                violations.push(assertion.could_not_run(&err.to_string()));
+                // On PostgreSQL the failed query ended the transaction's usefulness: later
+                // queries in it would only fail the same way.
+                break;
+            }
+        }
+    }
+    Ok(violations)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +213,24 @@ impl Migrator {
     /// The database URL, if one is configured. Its `Display` hides the password.
     pub fn url(&self) -> Option<&DatabaseUrl> {
         self.url.as_ref()
+    }
+
+    /// Reads and validates `schema.toml`, when the settings name one. Like [`Migrator::load`]
+    /// it touches no database: a malformed file stops every command before connecting.
+    pub fn load_expectations(&self) -> Result<Option<Expectations>, Error> {
+        let Some(path) = &self.settings.expectations else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| Error::ExpectationsFile {
+            path: path.clone(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Expectations::parse(&text)
+            .map(Some)
+            .map_err(|e| Error::ExpectationsFile {
+                path: path.clone(),
+                message: e.to_string(),
+            })
     }
 
     /// Reads and validates the migrations folder. Pure: no connection is made, so a broken
@@ -276,13 +335,28 @@ impl Session {
     }
 
     /// Whether the database is exactly what the folder says: every migration applied,
-    /// checksums equal, chain intact, nothing failed, pending or out of order.
-    pub fn verify(&mut self, set: &MigrationSet) -> Result<VerifyReport, Error> {
+    /// checksums equal, chain intact, nothing failed, pending or out of order; and every
+    /// expectation holds (all of them are due: the folder is meant to be fully applied).
+    pub fn verify(
+        &mut self,
+        set: &MigrationSet,
+        expectations: Option<&Expectations>,
+    ) -> Result<VerifyReport, Error> {
         let plan = self.plan(set, None)?;
+        let violations = match expectations {
+            Some(expectations) => check_expectations(expectations, Due::All, &mut *self.driver)?,
+            None => Vec::new(),
+        };
         Ok(VerifyReport {
-            ok: plan.is_clean(),
+            ok: plan.is_clean() && violations.is_empty(),
             plan,
+            violations,
         })
+    }
+
+    /// The database's schema, as the driver introspects it.
+    pub fn introspect(&mut self) -> Result<Schema, Error> {
+        Ok(self.driver.introspect()?)
     }
 
     /// Applies the pending migrations in order, one transaction each (unless a file says
@@ -314,6 +388,24 @@ impl Session {
             });
         }
         let mut applied = Vec::new();
+        // Expectations without `since` hold once the whole folder is applied: they are due
+        // after its newest migration.
+        let newest = set.migrations.last().map(|m| m.version);
+        let mut check = |migration: &ratchet_core::Migration, inspect: &mut dyn Inspect| {
+            let Some(expectations) = options.expectations else {
+                return Ok(Vec::new());
+            };
+            let due = if Some(migration.version) == newest {
+                Due::All
+            } else {
+                Due::UpTo(migration.version)
+            };
+            let violations = check_expectations(expectations, due, inspect)?;
+            Ok(violations
+                .iter()
+                .map(|v| format!("schema.toml: {v}"))
+                .collect())
+        };
         for version in &plan.steps {
             let migration = set.get(*version).expect("plan steps come from the set");
             on_event(Event::Applying { migration });
@@ -331,7 +423,8 @@ impl Session {
                         .unwrap_or(self.settings.statement_timeout),
                 ),
             };
-            match self.driver.apply(migration, settings) {
+            let check: Option<Check<'_>> = options.expectations.is_some().then_some(&mut check);
+            match self.driver.apply(migration, settings, check) {
                 Ok(Applied::Ran(row)) => {
                     on_event(Event::Applied {
                         migration,

@@ -69,7 +69,7 @@ fn start_up(migrator: &Migrator) -> Result<Vec<String>, Error> {
             _ => "other".to_owned(),
         })
     })?;
-    session.verify(&set)?.into_result()?;
+    session.verify(&set, None)?.into_result()?;
     Ok(events)
 }
 
@@ -98,7 +98,7 @@ fn an_application_migrates_and_verifies_at_start_up() {
 
     let set = migrator.load().unwrap();
     let mut session = migrator.connect(ratchet::ignore_notices()).unwrap();
-    let plan = session.verify(&set).unwrap().into_result().unwrap();
+    let plan = session.verify(&set, None).unwrap().into_result().unwrap();
     assert_eq!(plan.count(MigrationState::Applied), 3);
     let history = session.history().unwrap();
     assert_eq!(history.len(), 3);
@@ -121,11 +121,12 @@ fn verify_refuses_a_database_that_is_behind() {
             &set,
             &MigrateOptions {
                 target: Some(Version(2)),
+                ..MigrateOptions::default()
             },
             &mut |_| {},
         )
         .unwrap();
-    let report = session.verify(&set).unwrap();
+    let report = session.verify(&set, None).unwrap();
     assert!(!report.ok);
     assert_eq!(report.plan.steps, [Version(3)]);
     match report.into_result() {
@@ -244,6 +245,7 @@ fn an_unknown_target_is_refused() {
             &set,
             &MigrateOptions {
                 target: Some(Version(7)),
+                ..MigrateOptions::default()
             },
             &mut |_| {},
         )
@@ -311,7 +313,7 @@ fn a_stale_plan_never_reruns_an_unfinished_no_transaction_migration() {
     .unwrap();
 
     let mut b = driver(&app);
-    let result = b.apply(migration, settings());
+    let result = b.apply(migration, settings(), None);
     assert!(
         result.is_err(),
         "B must not run a migration another runner started: {result:?}"
@@ -342,7 +344,7 @@ fn a_stale_plan_never_reruns_a_failed_migration() {
     })
     .unwrap();
     let mut b = driver(&app);
-    assert!(b.apply(migration, settings()).is_err());
+    assert!(b.apply(migration, settings(), None).is_err());
     assert_eq!(b.read_history().unwrap().len(), 1);
 
     // After `repair --failed` it runs.
@@ -356,7 +358,7 @@ fn a_stale_plan_never_reruns_a_failed_migration() {
     })
     .unwrap();
     assert!(matches!(
-        b.apply(migration, settings()),
+        b.apply(migration, settings(), None),
         Ok(ratchet_driver::Applied::Ran(_))
     ));
 }
@@ -369,11 +371,11 @@ fn an_already_applied_migration_is_skipped_by_a_stale_plan() {
     let mut a = driver(&app);
     let mut b = driver(&app);
     assert!(matches!(
-        a.apply(&set.migrations[0], settings()),
+        a.apply(&set.migrations[0], settings(), None),
         Ok(ratchet_driver::Applied::Ran(_))
     ));
     assert_eq!(
-        b.apply(&set.migrations[0], settings()).unwrap(),
+        b.apply(&set.migrations[0], settings(), None).unwrap(),
         ratchet_driver::Applied::AlreadyApplied
     );
     assert_eq!(b.read_history().unwrap().len(), 1);

@@ -9,6 +9,7 @@ use crate::output::{Output, Tone};
 
 pub fn run(migrator: &Migrator, args: &MigrateArgs, out: &Output) -> Result<ExitCode, Failure> {
     let set = migrator.load()?;
+    let expectations = migrator.load_expectations()?;
     let target = args.target.map(Version);
     let mut session = super::connect(migrator, out)?;
     if args.dry_run {
@@ -39,7 +40,11 @@ pub fn run(migrator: &Migrator, args: &MigrateArgs, out: &Output) -> Result<Exit
         )),
         _ => {}
     };
-    let report = session.migrate(&set, &MigrateOptions { target }, &mut on_event)?;
+    let options = MigrateOptions {
+        target,
+        expectations: expectations.as_ref(),
+    };
+    let report = session.migrate(&set, &options, &mut on_event)?;
     if out.json() {
         out.document(&json!({
             "ok": true,

@@ -10,8 +10,9 @@ use crate::output::{Output, Tone};
 /// history chain is intact, and nothing is failed, pending or out of order.
 pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
     let set = migrator.load()?;
+    let expectations = migrator.load_expectations()?;
     let mut session = super::connect(migrator, out)?;
-    let report = session.verify(&set)?;
+    let report = session.verify(&set, expectations.as_ref())?;
     let plan = &report.plan;
     let not_applied: Vec<_> = plan
         .entries
@@ -30,10 +31,15 @@ pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
             "applied": plan.count(MigrationState::Applied),
             "not_applied": not_applied.iter().map(|e| &e.name).collect::<Vec<_>>(),
             "blockers": blocker_json(&plan.blockers),
+            "violations": report.violations,
         }));
     } else if report.ok {
+        let expectations = match &expectations {
+            Some(e) if !e.is_empty() => ", schema.toml expectations hold",
+            _ => "",
+        };
         out.line(&format!(
-            "{}: {} migration(s) applied, checksums and history chain intact",
+            "{}: {} migration(s) applied, checksums and history chain intact{expectations}",
             out.paint(Tone::Green, "ok"),
             plan.count(MigrationState::Applied)
         ));
@@ -57,6 +63,12 @@ pub fn run(migrator: &Migrator, out: &Output) -> Result<ExitCode, Failure> {
             .map(|e| format!("  - {} is not applied ({})", e.name, e.state.as_str()))
             .collect();
         lines.extend(plan.blockers.iter().map(|b| format!("  - {}", b.message())));
+        lines.extend(
+            report
+                .violations
+                .iter()
+                .map(|v| format!("  - schema.toml: {v}")),
+        );
         out.lines(&lines);
     }
     Ok(ExitCode::from(if report.ok { 0 } else { 1 }))
