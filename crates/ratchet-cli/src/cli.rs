@@ -80,6 +80,23 @@ pub enum Command {
     Repair(RepairArgs),
     /// Find unsafe and broken migrations before they reach a database (no database needed)
     Lint(LintArgs),
+    /// Compare two schema sources: live, replay, a schema .sql file, a schema.toml
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The expected side: `live`, `replay` (the migrations applied to a scratch database),
+    /// a declarative schema `.sql` file, or an expectations `.toml` file [default: replay]
+    #[arg(value_name = "LEFT")]
+    pub left: Option<String>,
+    /// The side compared with it [default: live]
+    #[arg(value_name = "RIGHT")]
+    pub right: Option<String>,
+    /// A database ratchet may wipe and use as its scratch database [default: a throwaway
+    /// PostgreSQL cluster started from the installed server binaries; for SQLite, memory]
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
 }
 
 impl Command {
@@ -94,6 +111,7 @@ impl Command {
             Command::History => "history",
             Command::Repair(_) => "repair",
             Command::Lint(_) => "lint",
+            Command::Diff(_) => "diff",
         }
     }
 }

@@ -38,7 +38,7 @@ impl Failure {
                 | Error::Load(_)
                 | Error::UnknownTarget(_)
                 | Error::Repair { .. } => 2,
-                Error::Connect(_) | Error::LockTimeout(_) => 3,
+                Error::Connect(_) | Error::LockTimeout(_) | Error::Scratch { .. } => 3,
                 _ => 1,
             },
         }

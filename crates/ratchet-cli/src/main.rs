@@ -52,5 +52,6 @@ fn run(cli: &Cli, out: &Output) -> Result<ExitCode, Failure> {
         Command::Verify => commands::verify::run(&migrator, out),
         Command::History => commands::history::run(&migrator, out),
         Command::Repair(args) => commands::repair::run(&migrator, args, out),
+        Command::Diff(args) => commands::diff::run(&migrator, args, out),
     }
 }

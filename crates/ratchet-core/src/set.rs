@@ -251,6 +251,26 @@ impl MigrationSet {
         }
     }
 
+    /// One SQL file outside any migrations folder (a declarative `schema.sql`) as a set of
+    /// one migration, version 1, named after the file. Loading it this way gives it every
+    /// check and guarantee of a migration: UTF-8, directives, statement splitting, errors
+    /// reported at `file:line:column`, one transaction when applied.
+    pub fn single_file(path: &Path, options: &LoadOptions) -> Result<MigrationSet, LoadProblems> {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        match load_file(path, &file_name, None, options) {
+            Ok(migration) => Ok(MigrationSet {
+                dir,
+                migrations: vec![migration],
+                retired: Vec::new(),
+            }),
+            Err(problems) => Err(LoadProblems { dir, problems }),
+        }
+    }
+
     pub fn get(&self, version: Version) -> Option<&Migration> {
         self.migrations
             .binary_search_by_key(&version, |m| m.version)
@@ -453,9 +473,9 @@ fn load_file(
         }
     }
 
-    let version = Version::from_leading_digits(file_name)
-        .map(|(v, _)| v)
-        .expect("checked by the caller");
+    // Folder entries were checked to start with their version; a single file loaded on its
+    // own (`MigrationSet::single_file`) has none and counts as version 1.
+    let version = Version::from_leading_digits(file_name).map_or(Version(1), |(v, _)| v);
     if problems.is_empty() {
         Ok(Migration {
             version,

@@ -216,6 +216,16 @@ pub fn connect(options: &ConnectOptions) -> Result<Box<dyn Driver>, DriverError>
     }
 }
 
+/// Drops everything in the database `options.url` names — on PostgreSQL every schema but the
+/// system ones (then an empty `public` is recreated), on SQLite every table, view and trigger.
+/// For a scratch database only: `ratchet diff --dev-url` replays migrations there.
+pub fn dangerous_wipe_database(options: &ConnectOptions) -> Result<(), DriverError> {
+    match &options.url {
+        DatabaseUrl::Postgres(_) => postgres::PgDriver::connect(options)?.dangerous_wipe(),
+        DatabaseUrl::Sqlite(_) => sqlite::SqliteDriver::connect(options)?.dangerous_wipe(),
+    }
+}
+
 /// The OS host name recorded in history rows.
 pub(crate) fn host_name() -> Option<String> {
     gethostname::gethostname().into_string().ok()

@@ -128,6 +128,13 @@ impl PgDriver {
         Ok(())
     }
 
+    /// Drops every schema but the system ones (with everything in them, extensions
+    /// included) and recreates an empty `public`. For scratch databases only.
+    pub(crate) fn dangerous_wipe(&mut self) -> Result<(), DriverError> {
+        self.block_on(self.client.batch_execute(WIPE))
+            .map_err(|e| database("wiping the scratch database", &e))
+    }
+
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
@@ -412,6 +419,23 @@ impl PgDriver {
         }
     }
 }
+
+/// Empties a scratch database: extensions first (their objects may live in any schema), then
+/// every non-system schema, then a fresh `public` as `CREATE DATABASE` would give.
+const WIPE: &str = r"DO $wipe$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+        EXECUTE format('DROP EXTENSION %I CASCADE', r.extname);
+    END LOOP;
+    FOR r IN SELECT nspname FROM pg_namespace
+             WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+               AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%' LOOP
+        EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
+    END LOOP;
+    CREATE SCHEMA public;
+END
+$wipe$";
 
 /// Opens a connection whose messages are pumped by a task on `runtime`; notices go to
 /// `on_notice`.

@@ -109,6 +109,36 @@ impl SqliteDriver {
 
     /// Creates the database file on the first write; see `create_on_write`. Every writing
     /// entry point calls it, so nothing can be written to the in-memory stand-in and lost.
+    /// Drops every view, table and trigger (indexes go with their tables). For scratch
+    /// databases only.
+    pub(crate) fn dangerous_wipe(&mut self) -> Result<(), DriverError> {
+        let context = "wiping the scratch database";
+        self.create_file()?;
+        let objects: Vec<(String, String)> = self
+            .conn
+            .prepare(
+                "SELECT type, name FROM sqlite_schema \
+                 WHERE type IN ('view', 'table', 'trigger') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                 ORDER BY type = 'table', name",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(|e| database(context, &e))?;
+        let mut sql = String::from("PRAGMA foreign_keys = OFF;\n");
+        for (kind, name) in objects {
+            sql.push_str(&format!(
+                "DROP {} IF EXISTS {};\n",
+                kind.to_ascii_uppercase(),
+                crate::quote_ident(&name)
+            ));
+        }
+        self.conn
+            .execute_batch(&sql)
+            .map_err(|e| database(context, &e))
+    }
+
     fn create_file(&mut self) -> Result<(), DriverError> {
         if let Some(path) = self.create_on_write.take() {
             let conn = Connection::open(&path).map_err(|e| DriverError::Connect {

@@ -43,6 +43,33 @@ impl DatabaseUrl {
         Err(UrlError::UnsupportedScheme { url: redact(text) })
     }
 
+    /// Whether both URLs name one database: the same host, port and database name, or the
+    /// same SQLite file. Used to refuse wiping the configured database as a scratch one.
+    pub fn is_same_database(&self, other: &DatabaseUrl) -> bool {
+        match (self, other) {
+            (DatabaseUrl::Sqlite(a), DatabaseUrl::Sqlite(b)) => {
+                a.as_os_str() != ":memory:"
+                    && (a == b
+                        || a.canonicalize()
+                            .is_ok_and(|a| b.canonicalize().is_ok_and(|b| a == b)))
+            }
+            (DatabaseUrl::Postgres(a), DatabaseUrl::Postgres(b)) => {
+                let key = |raw: &str| {
+                    raw.parse::<tokio_postgres::Config>().ok().map(|c| {
+                        let port = c.get_ports().first().copied().unwrap_or(5432);
+                        (
+                            format!("{:?}", c.get_hosts()),
+                            port,
+                            c.get_dbname().map(str::to_owned),
+                        )
+                    })
+                };
+                key(a).is_some() && key(a) == key(b)
+            }
+            _ => false,
+        }
+    }
+
     pub fn dialect(&self) -> ratchet_sql::Dialect {
         match self {
             DatabaseUrl::Postgres(_) => ratchet_sql::Dialect::Postgres,

@@ -7,6 +7,7 @@
 //!   (`ratchet_driver::Driver::introspect`).
 //! * [`diff()`]: the typed [`Change`]s between a left and a right schema.
 //! * [`expect`]: declared expectations (`schema.toml`) and checking a schema against them.
+//! * [`lineage`]: which migration created and which dropped each table and column.
 //! * [`types`]: whether a declared column type (`int`, `varchar(20)`, `timestamptz`) is the
 //!   type the database reports (`integer`, ...).
 //!
@@ -14,12 +15,14 @@
 
 pub mod diff;
 pub mod expect;
+pub mod lineage;
 pub mod model;
 pub mod name;
 pub mod types;
 
 pub use crate::diff::{diff, Change, Direction, Group, Object, ObjectKind, Relation};
 pub use crate::expect::{Due, Expectations, ExpectationsError, Violation};
+pub use crate::lineage::{Life, Lineage};
 pub use crate::model::*;
 pub use crate::name::{FunctionId, NameError, QualifiedName};
 

@@ -50,6 +50,10 @@ pub enum Error {
     Expectations {
         violations: Vec<ratchet_schema::Violation>,
     },
+    /// No scratch database could be provided (`ratchet diff` without `--dev-url` starts a
+    /// throwaway PostgreSQL cluster from the installed server binaries).
+    #[error("cannot provide a scratch database: {message}")]
+    Scratch { message: String },
     /// `repair` was asked to do something the history does not allow.
     #[error("{message}")]
     Repair { message: String },

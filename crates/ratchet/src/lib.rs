@@ -23,13 +23,15 @@
 //! # Ok::<(), ratchet::Error>(())
 //! ```
 
+mod diff;
 mod error;
 mod migrator;
 
+pub use diff::{DiffOptions, DiffOutcome, DiffReport, Orphan, Source};
 pub use error::Error;
 pub use migrator::{
-    ignore_notices, Event, MigrateOptions, MigrateReport, Migrator, RepairAction, Session,
-    Settings, VerifyReport,
+    check_expectations, ignore_notices, Event, InspectHook, MigrateOptions, MigrateReport,
+    Migrator, RepairAction, Session, Settings, VerifyReport,
 };
 pub use ratchet_core::{
     self as core, Blocker, Checksum, HistoryRow, Kind, LoadProblem, LoadProblems, Migration,
@@ -39,4 +41,5 @@ pub use ratchet_driver::{
     redact, ApplyError, DatabaseUrl, DriverError, LockHolder, Notice, NoticeSink, StatementError,
     TOOL_VERSION,
 };
+pub use ratchet_schema as schema;
 pub use ratchet_sql as sql;

@@ -77,12 +77,31 @@ pub enum Event<'a> {
     },
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct MigrateOptions<'a> {
     pub target: Option<Version>,
     /// Checked inside each migration's transaction, after its statements: a migration that
     /// leaves a due expectation broken is rolled back and recorded as a failed attempt.
     pub expectations: Option<&'a Expectations>,
+    /// Called inside each migration's transaction too, after the expectations, with a view
+    /// of the database as the migration left it; the reasons it returns reject the
+    /// migration like broken expectations do. `ratchet diff` uses it to see what each
+    /// migration creates and drops while it replays them.
+    pub inspect: Option<&'a InspectHook<'a>>,
+}
+
+/// See [`MigrateOptions::inspect`].
+pub type InspectHook<'a> =
+    dyn Fn(&ratchet_core::Migration, &mut dyn Inspect) -> Result<Vec<String>, DriverError> + 'a;
+
+impl std::fmt::Debug for MigrateOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrateOptions")
+            .field("target", &self.target)
+            .field("expectations", &self.expectations)
+            .field("inspect", &self.inspect.map(|_| "Fn"))
+            .finish()
+    }
 }
 
 /// What `migrate` did.
@@ -254,19 +273,36 @@ impl Migrator {
                       DATABASE_URL, or set database_url in ratchet.toml"
                 .into(),
         })?;
-        let options = ConnectOptions {
+        self.connect_with(&self.connect_options(url, notices))
+    }
+
+    /// How this migrator connects to `url` (another database than the configured one, for
+    /// scratch work).
+    pub(crate) fn connect_options(&self, url: DatabaseUrl, notices: NoticeSink) -> ConnectOptions {
+        ConnectOptions {
             url,
             history_table: self.table.clone(),
             application_name: "ratchet".into(),
             notices,
             connect_timeout: Duration::from_secs(10),
             lock_wait: self.settings.lock_wait,
-        };
-        let driver = ratchet_driver::connect(&options)?;
+        }
+    }
+
+    pub(crate) fn connect_with(&self, options: &ConnectOptions) -> Result<Session, Error> {
+        let driver = ratchet_driver::connect(options)?;
         Ok(Session {
             settings: self.settings.clone(),
             driver,
         })
+    }
+
+    /// The kind of database scratch work happens on: the dev database's when one is given,
+    /// else the configured database's, else PostgreSQL (the first-class target).
+    pub(crate) fn scratch_dialect(&self, dev_url: Option<&DatabaseUrl>) -> ratchet_sql::Dialect {
+        dev_url
+            .or(self.url.as_ref())
+            .map_or(ratchet_sql::Dialect::Postgres, DatabaseUrl::dialect)
     }
 }
 
@@ -359,6 +395,11 @@ impl Session {
         Ok(self.driver.introspect()?)
     }
 
+    /// A read view of the database: introspection and plain queries.
+    pub fn inspect(&mut self) -> &mut dyn Inspect {
+        &mut *self.driver
+    }
+
     /// Applies the pending migrations in order, one transaction each (unless a file says
     /// `no-transaction`), under the runner lock. Stops at the first failure.
     ///
@@ -392,20 +433,22 @@ impl Session {
         // after its newest migration.
         let newest = set.migrations.last().map(|m| m.version);
         let mut check = |migration: &ratchet_core::Migration, inspect: &mut dyn Inspect| {
-            let Some(expectations) = options.expectations else {
-                return Ok(Vec::new());
-            };
-            let due = if Some(migration.version) == newest {
-                Due::All
-            } else {
-                Due::UpTo(migration.version)
-            };
-            let violations = check_expectations(expectations, due, inspect)?;
-            Ok(violations
-                .iter()
-                .map(|v| format!("schema.toml: {v}"))
-                .collect())
+            let mut reasons = Vec::new();
+            if let Some(expectations) = options.expectations {
+                let due = if Some(migration.version) == newest {
+                    Due::All
+                } else {
+                    Due::UpTo(migration.version)
+                };
+                let violations = check_expectations(expectations, due, inspect)?;
+                reasons.extend(violations.iter().map(|v| format!("schema.toml: {v}")));
+            }
+            if let Some(hook) = options.inspect {
+                reasons.extend(hook(migration, inspect)?);
+            }
+            Ok(reasons)
         };
+        let checking = options.expectations.is_some() || options.inspect.is_some();
         for version in &plan.steps {
             let migration = set.get(*version).expect("plan steps come from the set");
             on_event(Event::Applying { migration });
@@ -423,7 +466,7 @@ impl Session {
                         .unwrap_or(self.settings.statement_timeout),
                 ),
             };
-            let check: Option<Check<'_>> = options.expectations.is_some().then_some(&mut check);
+            let check: Option<Check<'_>> = checking.then_some(&mut check);
             match self.driver.apply(migration, settings, check) {
                 Ok(Applied::Ran(row)) => {
                     on_event(Event::Applied {

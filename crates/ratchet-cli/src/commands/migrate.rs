@@ -43,6 +43,7 @@ pub fn run(migrator: &Migrator, args: &MigrateArgs, out: &Output) -> Result<Exit
     let options = MigrateOptions {
         target,
         expectations: expectations.as_ref(),
+        ..MigrateOptions::default()
     };
     let report = session.migrate(&set, &options, &mut on_event)?;
     if out.json() {

@@ -1,6 +1,7 @@
 //! One module per command. Each loads what it needs through the library and renders the
 //! result; none decides anything about migrations itself.
 
+pub mod diff;
 pub mod history;
 pub mod init;
 pub mod lint;
@@ -20,8 +21,14 @@ use crate::output::{Output, Tone};
 /// Connects, streaming server notices to stderr as they arrive, prefixed with the migration
 /// that raised them.
 pub fn connect(migrator: &Migrator, out: &Output) -> Result<Session, Failure> {
+    Ok(migrator.connect(notice_sink(out))?)
+}
+
+/// Prints server notices to stderr as they arrive, prefixed with the migration that raised
+/// them.
+pub fn notice_sink(out: &Output) -> NoticeSink {
     let out = *out;
-    let sink: NoticeSink = Arc::new(move |notice: Notice| {
+    Arc::new(move |notice: Notice| {
         let prefix = notice
             .migration
             .as_deref()
@@ -35,8 +42,7 @@ pub fn connect(migrator: &Migrator, out: &Output) -> Result<Session, Failure> {
         if let Some(hint) = &notice.hint {
             out.diagnostic(&format!("{prefix}  hint: {hint}"));
         }
-    });
-    Ok(migrator.connect(sink)?)
+    })
 }
 
 /// `database: ...` for headers, password hidden.
