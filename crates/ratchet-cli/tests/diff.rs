@@ -71,9 +71,17 @@ fn a_column_added_by_hand_is_reported_by_diff() {
     assert_eq!(clean.stdout, "no differences\n");
     assert_removed(&scratch_dir(&clean));
 
-    db.connect()
-        .batch_execute("ALTER TABLE users ADD COLUMN nickname text")
-        .expect("hand edit");
+    // By hand, with psql, as the incident happened.
+    let psql = ratchet_testkit::pg_bin_dir()
+        .map(|dir| dir.join("psql"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "psql".into());
+    let status = std::process::Command::new(psql)
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url()])
+        .args(["-c", "ALTER TABLE users ADD COLUMN nickname text"])
+        .status()
+        .expect("run psql");
+    assert!(status.success(), "psql failed");
     let run = project.run(&["diff"]);
     run.expect_code(1);
     assert_eq!(
