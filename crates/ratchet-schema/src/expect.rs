@@ -170,6 +170,10 @@ pub struct Violation {
     pub line: Line,
     /// What is wrong, in a sentence.
     pub message: String,
+    /// Set when the violation is that this required table does not exist: a report can then
+    /// say which migration, if any, created and dropped it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_table: Option<String>,
 }
 
 impl fmt::Display for Violation {
@@ -259,6 +263,7 @@ impl Expectations {
                         "{} {found} must not exist, and it does",
                         absent.kind.as_str()
                     ),
+                    missing_table: None,
                 });
             }
         }
@@ -300,6 +305,7 @@ impl Assertion {
                 rows.len(),
                 listed.join("; ")
             ),
+            missing_table: None,
         })
     }
 }
@@ -331,6 +337,7 @@ impl Assertion {
             expectation: format!("assert.{}", self.name),
             line: self.line,
             message: format!("its query could not run: {error}"),
+            missing_table: None,
         }
     }
 }
@@ -342,6 +349,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
             expectation: path,
             line: expected.line,
             message: format!("table {} does not exist", expected.table),
+            missing_table: Some(expected.table.clone()),
         });
         return;
     };
@@ -361,6 +369,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                             "column {}.{} does not exist",
                             expected.table, column.column
                         ),
+                        missing_table: None,
                     });
                 }
                 continue;
@@ -374,6 +383,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                             "column {}.{} is {}, expected {declared}",
                             expected.table, column.column, actual.data_type
                         ),
+                        missing_table: None,
                     });
                 }
             }
@@ -391,6 +401,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                             "column {}.{} is {is}, expected {want}",
                             expected.table, column.column
                         ),
+                        missing_table: None,
                     });
                 }
             }
@@ -411,6 +422,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                         "column {}.{} is not declared (the table is strict)",
                         expected.table, column.name
                     ),
+                    missing_table: None,
                 });
             }
         }
@@ -458,6 +470,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                 expectation: format!("{path}.indexes"),
                 line: index.line,
                 message: format!("{what} does not exist"),
+                missing_table: None,
             });
         }
     }
@@ -492,6 +505,7 @@ fn check_table(schema: &Schema, expected: &TableExpectation, due: Due, out: &mut
                     expected.table,
                     fk.columns.join(", ")
                 ),
+                missing_table: None,
             });
         }
     }
@@ -1041,6 +1055,7 @@ message = "no orphan rows"
                 expectation: "tables.users.required.user_id".into(),
                 line: 7,
                 message: "column users.user_id is uuid, expected int".into(),
+                missing_table: None,
             }]
         );
         // `since = "0030"`: not due after 0029, due after 0030.

@@ -26,6 +26,8 @@ pub struct Lineage {
     pub tables: BTreeMap<QualifiedName, Life>,
     pub columns: BTreeMap<ColumnRef, Life>,
     now: Names,
+    /// Of the replayed database, to qualify names given without a schema.
+    default_schema: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +55,7 @@ impl Names {
 impl Lineage {
     /// Records the schema as it stands after `migration`.
     pub fn after(&mut self, migration: &str, schema: &Schema) {
+        self.default_schema = Some(schema.default_schema());
         let next = Names::of(schema);
         step(&mut self.tables, &self.now.tables, &next.tables, migration);
         step(
@@ -66,6 +69,13 @@ impl Lineage {
 
     pub fn table(&self, name: &QualifiedName) -> Option<&Life> {
         self.tables.get(name)
+    }
+
+    /// The table `name` (`users`, `app.users`), unqualified names in the replayed database's
+    /// default schema.
+    pub fn table_named(&self, name: &str) -> Option<&Life> {
+        let qualified = QualifiedName::parse(name, self.default_schema.unwrap_or("public")).ok()?;
+        self.tables.get(&qualified)
     }
 
     pub fn column(&self, table: &QualifiedName, column: &str) -> Option<&Life> {

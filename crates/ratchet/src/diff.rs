@@ -153,15 +153,10 @@ impl DiffReport {
                 // A required table that the replay does not have: say whether a migration
                 // ever created it.
                 for violation in violations {
-                    let Some(table) = violation
-                        .message
-                        .strip_prefix("table ")
-                        .and_then(|m| m.strip_suffix(" does not exist"))
-                    else {
+                    let Some(table) = violation.missing_table.as_deref() else {
                         continue;
                     };
-                    let name = ratchet_schema::QualifiedName::parse(table, "public").ok();
-                    let life = name.as_ref().and_then(|n| lineage.table(n));
+                    let life = lineage.table_named(table);
                     out.push(Orphan {
                         kind: "table",
                         name: table.to_owned(),
