@@ -32,35 +32,54 @@ const LEADING_WORDS: usize = 3;
 pub fn transaction_control(statement_text: &str) -> Option<TransactionControl> {
     // The PostgreSQL lexer is a superset for the purpose of finding leading
     // keywords, so the dialect does not matter here. Lexing stops at the first
-    // problem, which is fine since only the first few words are needed.
-    let words: Vec<String> = Lexer::new(statement_text, Dialect::Postgres)
+    // problem, which is fine since only the first few words are needed. The
+    // words are lexed lazily: most statements (CREATE, ALTER, INSERT) are
+    // decided by their first word, and `verify` classifies every statement of
+    // thousands of files.
+    let mut words = Lexer::new(statement_text, Dialect::Postgres)
         .map_while(Result::ok)
         .filter(|t| !t.kind.is_trivia())
         .take(LEADING_WORDS)
-        .map_while(|t| {
-            (t.kind == TokenKind::Word).then(|| t.text(statement_text).to_ascii_lowercase())
-        })
-        .collect();
-    let word = |i: usize| words.get(i).map(String::as_str);
+        .map_while(|t| (t.kind == TokenKind::Word).then(|| t.text(statement_text)));
+    let is =
+        |word: Option<&str>, keyword: &str| word.is_some_and(|w| w.eq_ignore_ascii_case(keyword));
 
-    match word(0)? {
+    let first = words.next()?;
+    let first = |keyword: &str| first.eq_ignore_ascii_case(keyword);
+    if first("begin") {
         // SQLite's `BEGIN DEFERRED|IMMEDIATE|EXCLUSIVE` is covered too.
-        "begin" => Some(TransactionControl::Begin),
-        "start" if word(1) == Some("transaction") => Some(TransactionControl::Begin),
-        "commit" if word(1) == Some("prepared") => Some(TransactionControl::Other),
-        "commit" | "end" => Some(TransactionControl::Commit),
-        "rollback" if word(1) == Some("prepared") => Some(TransactionControl::Other),
-        "rollback" => {
-            let next = match word(1) {
-                Some("work" | "transaction") => word(2),
-                other => other,
-            };
-            (next != Some("to")).then_some(TransactionControl::Rollback)
-        }
-        "abort" => Some(TransactionControl::Rollback),
-        "prepare" if word(1) == Some("transaction") => Some(TransactionControl::Other),
-        _ => None,
+        return Some(TransactionControl::Begin);
     }
+    if first("end") || first("abort") {
+        return Some(if first("end") {
+            TransactionControl::Commit
+        } else {
+            TransactionControl::Rollback
+        });
+    }
+    if !(first("start") || first("commit") || first("rollback") || first("prepare")) {
+        return None;
+    }
+    let second = words.next();
+    if first("start") {
+        return is(second, "transaction").then_some(TransactionControl::Begin);
+    }
+    if first("prepare") {
+        return is(second, "transaction").then_some(TransactionControl::Other);
+    }
+    if is(second, "prepared") {
+        return Some(TransactionControl::Other);
+    }
+    if first("commit") {
+        return Some(TransactionControl::Commit);
+    }
+    // ROLLBACK [WORK | TRANSACTION] [TO ...]: `TO` makes it a savepoint command.
+    let next = if is(second, "work") || is(second, "transaction") {
+        words.next()
+    } else {
+        second
+    };
+    (!is(next, "to")).then_some(TransactionControl::Rollback)
 }
 
 #[cfg(test)]
