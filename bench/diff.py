@@ -406,11 +406,12 @@ def load(args, server: Server, psql: str, workdir: Path) -> tuple[str, dict]:
     mismatched = {k: (v, found.get(k)) for k, v in expected.items() if found.get(k) != v}
     if mismatched:
         raise RuntimeError(f"the catalog does not hold what was generated (generated, found): {mismatched}")
+    log("catalog: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in found.items()))
     return db, {"generated": expected, "catalog": found, "script_bytes": script.stat().st_size,
                 "load_s": round(loaded, 3)}
 
 
-class RatchetFailed(Exception):
+class RunFailed(Exception):
     pass
 
 
@@ -426,7 +427,7 @@ def measure(args, cmds: dict[str, list[str]], workdir: Path, failures: list[dict
                 failures.append({"where": f"{name}, {'warm-up' if rnd < 0 else f'round {rnd + 1}'}",
                                  "command": lines[name], "exit_code": s.rc, "stderr": s.stderr})
                 log(f"!! {name} failed (exit {s.rc}): {lines[name]}\n{s.stderr.rstrip()}")
-                raise RatchetFailed(name)
+                raise RunFailed(name)
             if rnd >= 0:
                 samples[name].append(s)
             row.append(f"{name} {s.wall * 1000:8.1f} ms (cpu {s.cpu * 1000:6.1f})")
@@ -602,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 samples = measure(args, cmds, workdir, results["failures"], lines)
                 results["summary"] = summarize(samples)
-            except RatchetFailed:
+            except RunFailed:
                 pass
         env["loadavg_end"] = os.getloadavg()
     finally:
