@@ -35,7 +35,6 @@ import random
 import resource
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,10 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+sys.dont_write_bytecode = True  # keep bench/ free of __pycache__
+
+from harness import median, paired  # noqa: E402
 
 TARGET_SPEEDUP = 2.0  # squawk wall / ratchet wall, both inputs
 
@@ -583,14 +586,6 @@ def run_timed(cmd: list[str], cwd: Path, out: Path, err: Path) -> tuple[Sample, 
 
 # ---------------------------------------------------------------------------------------------
 # Statistics and output
-
-
-def median(xs: list[float]) -> float | None:
-    return statistics.median(xs) if xs else None
-
-
-def paired(num: list[float], den: list[float]) -> list[float]:
-    return [a / b for a, b in zip(num, den) if b > 0]
 
 
 def fmt_ms(x: float | None) -> str:

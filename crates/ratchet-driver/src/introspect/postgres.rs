@@ -242,6 +242,7 @@ fn build<'a>(document: &dyn Fn(Query) -> &'a str) -> Result<Schema, DriverError>
         let Some(table) = relations.get(&r.rel).and_then(|n| schema.tables.get_mut(n)) else {
             continue;
         };
+        let definition = without_not_valid(r.definition);
         let columns = names_of(r.rel, &r.columns.unwrap_or_default());
         let kind = match r.kind.as_str() {
             "p" => ConstraintKind::PrimaryKey { columns },
@@ -260,7 +261,12 @@ fn build<'a>(document: &dyn Fn(Query) -> &'a str) -> Result<Schema, DriverError>
                 on_update: action(&r.on_update),
             }),
             "c" => ConstraintKind::Check {
-                expression: r.check.unwrap_or_default(),
+                expression: check_expression(&definition, r.no_inherit).ok_or_else(|| {
+                    corrupt(format!(
+                        "CHECK constraint {:?} is printed as {definition:?}",
+                        r.name
+                    ))
+                })?,
             },
             _ => ConstraintKind::Exclusion,
         };
@@ -271,7 +277,7 @@ fn build<'a>(document: &dyn Fn(Query) -> &'a str) -> Result<Schema, DriverError>
         };
         let constraint = Constraint {
             kind,
-            definition: without_not_valid(r.definition),
+            definition,
             validated: r.validated,
             deferrable,
         };
@@ -391,6 +397,24 @@ fn without_not_valid(definition: String) -> String {
     }
 }
 
+/// A CHECK constraint's expression, cut out of its definition (without `NOT VALID`) rather
+/// than printed a second time with `pg_get_expr(conbin, conrelid)`: `pg_get_constraintdef`
+/// prints the same expression with the same flags and context, and writes exactly
+/// `CHECK (` expression `)`, then ` NO INHERIT` when `connoinherit`. Printing each one twice
+/// cost 50 ms of 290 on 2,000 tables with 8,000 checks (issue 3, `bench/diff.py`). `None`
+/// if the definition does not have that shape.
+fn check_expression(definition: &str, no_inherit: bool) -> Option<String> {
+    let definition = if no_inherit {
+        definition.strip_suffix(" NO INHERIT")?
+    } else {
+        definition
+    };
+    definition
+        .strip_prefix("CHECK (")?
+        .strip_suffix(')')
+        .map(str::to_owned)
+}
+
 fn action(code: &str) -> ReferentialAction {
     match code {
         "r" => ReferentialAction::Restrict,
@@ -504,7 +528,8 @@ struct ConstraintRow {
     ref_names: Option<Vec<String>>,
     on_delete: String,
     on_update: String,
-    check: Option<String>,
+    /// `connoinherit`: the definition of a CHECK ends in ` NO INHERIT`.
+    no_inherit: bool,
 }
 
 #[derive(Deserialize)]
@@ -578,14 +603,17 @@ const QUERIES: [Query; 11] = [
 ];
 
 /// Settings that change how the catalog printers write names and literals, and the value
-/// each is pinned to while the batch runs.
-const PINNED: [(&str, &str); 6] = [
+/// each is pinned to while the batch runs; and `jit`, off: on a large schema the planner's
+/// cost estimates pass `jit_above_cost` and compiling the queries takes longer than it saves
+/// (60 ms of 290 for the constraints of 2,000 tables, issue 3). pg_dump turns it off too.
+const PINNED: [(&str, &str); 7] = [
     ("search_path", "pg_catalog"),
     ("TimeZone", "UTC"),
     ("DateStyle", "ISO, MDY"),
     ("IntervalStyle", "postgres"),
     ("extra_float_digits", "1"),
     ("standard_conforming_strings", "on"),
+    ("jit", "off"),
 ];
 
 /// Schemas a user's objects can live in.
@@ -596,11 +624,14 @@ const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schem
 const COLLATION_NAME: &str = "CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
      ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END";
 
-/// Not a member of an extension: CREATE EXTENSION records one 'e' dependency per object.
+/// Not a member of an extension: CREATE EXTENSION records one 'e' dependency per object, on
+/// the extension. Looked up by the referenced side (`refclassid`, the first column of
+/// `pg_depend_reference_index`), which reaches only the extensions' few rows; by `classid`,
+/// every query read all of `pg_class`'s dependencies (28,000 rows on 2,000 tables).
 fn not_extension(catalog: &str, oid: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = '{catalog}'::regclass \
-         AND d.objid = {oid} AND d.deptype = 'e')"
+        "NOT EXISTS (SELECT FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass \
+         AND d.classid = '{catalog}'::regclass AND d.objid = {oid} AND d.deptype = 'e')"
     )
 }
 
@@ -734,7 +765,7 @@ fn query_sql(query: Query, history_oid: i64, server_version: i32) -> String {
              FROM unnest(k.confkey) WITH ORDINALITY u(num, ord) \
              JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num) END AS ref_names, \
              k.confdeltype AS on_delete, k.confupdtype AS on_update, \
-             CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END AS check \
+             k.connoinherit AS no_inherit \
              FROM pg_constraint k \
              LEFT JOIN pg_class rc ON rc.oid = k.confrelid \
              LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
@@ -826,9 +857,9 @@ mod tests {
         let db = PgDatabase::new();
         let (runtime, client) = connect(&db);
         runtime
-            .block_on(
-                client.batch_execute("SET search_path = public; SET TimeZone = 'America/New_York'"),
-            )
+            .block_on(client.batch_execute(
+                "SET search_path = public; SET TimeZone = 'America/New_York'; SET jit = on",
+            ))
             .expect("session settings");
         // A separate query: statements before a BEGIN in the same query join its transaction.
         runtime
@@ -848,6 +879,11 @@ mod tests {
         );
         assert_eq!(show(&runtime, &client, "search_path"), "pg_temp, public");
         assert_eq!(show(&runtime, &client, "TimeZone"), "America/New_York");
+        assert_eq!(
+            show(&runtime, &client, "jit"),
+            "on",
+            "off for the batch only"
+        );
 
         // Still the same transaction: rolling it back drops the table.
         runtime
@@ -858,6 +894,65 @@ mod tests {
         assert!(schema.table("in_tx").is_none());
         assert_eq!(show(&runtime, &client, "search_path"), "public");
         assert_eq!(show(&runtime, &client, "TimeZone"), "America/New_York");
+    }
+
+    /// The expression is cut out of `pg_get_constraintdef`'s output (issue 3); it must be what
+    /// `pg_get_expr(conbin, conrelid)` prints, which is what it was read with before.
+    #[test]
+    fn check_expressions_are_what_pg_get_expr_prints() {
+        let db = PgDatabase::new();
+        let (runtime, client) = connect(&db);
+        runtime
+            .block_on(client.batch_execute(
+                "CREATE TABLE checked (a int, b text, c bool, \
+                 CONSTRAINT flag CHECK (c) NO INHERIT, \
+                 CONSTRAINT paren CHECK (a > 0 AND b <> 'x)'), \
+                 CONSTRAINT either CHECK ((a > 0) OR (b IS NULL)), \
+                 CONSTRAINT suffix_in_text CHECK (b ~ ' NO INHERIT$'), \
+                 CONSTRAINT negated CHECK (NOT c));\n\
+                 ALTER TABLE checked ADD CONSTRAINT later CHECK (a < 10) NOT VALID;\n\
+                 ALTER TABLE checked ADD CONSTRAINT both_suffixes CHECK (a < 11) NO INHERIT NOT VALID;",
+            ))
+            .expect("table");
+        let rows = runtime
+            .block_on(client.query(
+                "SELECT conname::text, pg_get_expr(conbin, conrelid) FROM pg_constraint \
+                 WHERE conrelid = 'checked'::regclass",
+                &[],
+            ))
+            .expect("pg_get_expr");
+        let schema = introspect(&runtime, &client, &history()).expect("introspect");
+        let table = schema.table("checked").expect("table");
+        assert_eq!(rows.len(), 7);
+        for row in rows {
+            let name: String = row.get(0);
+            let printed: String = row.get(1);
+            match &table.constraints[&name].kind {
+                ConstraintKind::Check { expression } => assert_eq!(expression, &printed, "{name}"),
+                other => panic!("{name} is {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn check_expression_only_takes_the_printed_shape() {
+        assert_eq!(
+            check_expression("CHECK ((a > 0))", false).as_deref(),
+            Some("(a > 0)")
+        );
+        assert_eq!(
+            check_expression("CHECK (c) NO INHERIT", true).as_deref(),
+            Some("c")
+        );
+        assert_eq!(
+            check_expression("CHECK ((b ~ ' NO INHERIT'::text))", false).as_deref(),
+            Some("(b ~ ' NO INHERIT'::text)")
+        );
+        assert_eq!(check_expression("CHECK (c)", true), None);
+        assert_eq!(
+            check_expression("EXCLUDE USING gist (c WITH &&)", false),
+            None
+        );
     }
 
     #[test]
