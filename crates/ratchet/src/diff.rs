@@ -220,6 +220,7 @@ impl Orphan {
 }
 
 /// A schema, and what was learned while building it.
+#[derive(Clone)]
 struct Materialized {
     schema: Schema,
     lineage: Option<Lineage>,
@@ -251,10 +252,13 @@ impl Migrator {
         let inputs = Inputs::read(self, [left, right], scratch.dialect)?;
         let expectations = inputs.expectations.as_ref();
 
-        let mut sides = Vec::new();
+        let mut sides: Vec<Option<Materialized>> = Vec::new();
         for source in [left, right] {
             let side = match source {
                 Source::Expectations(_) => None,
+                // The same source twice (`live live`) is read once: a second read could only
+                // differ by what changed in between, which is not what was asked.
+                _ if sides.len() == 1 && source == left => sides[0].clone(),
                 _ => {
                     Some(self.materialize(source, &inputs, &mut scratch, expectations, options)?)
                 }
