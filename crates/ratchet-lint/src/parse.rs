@@ -12,7 +12,7 @@ pub struct SyntaxError {
 
 /// Parses one statement.
 pub fn parse(statement: &str) -> Result<pg_query::ParseResult, SyntaxError> {
-    pg_query::parse(statement).map_err(|err| SyntaxError {
+    pg_query::parse(statement, pg_query::ParserOptions::DEFAULT).map_err(|err| SyntaxError {
         offset: error_position(statement).map(|p| ratchet_sql::char_position_to_byte(statement, p)),
         message: match err {
             pg_query::Error::Parse(message) => message,
