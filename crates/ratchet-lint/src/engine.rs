@@ -223,7 +223,7 @@ struct Linter<'a> {
     files: &'a [SplitFile<'a>],
 }
 
-type Parsed = Result<pg_query::ParseResult, crate::parse::SyntaxError>;
+type Parsed = Result<pg_query::protobuf::ParseResult, crate::parse::SyntaxError>;
 
 impl Linter<'_> {
     /// Parses a chunk's statements: the part that runs on every core.
@@ -265,7 +265,7 @@ impl Linter<'_> {
                     continue;
                 }
             };
-            for raw in &parsed.protobuf.stmts {
+            for raw in &parsed.stmts {
                 let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else {
                     continue;
                 };
