@@ -32,8 +32,8 @@ pub struct StatementContext<'a> {
     /// 0-based index of the statement in the file.
     pub index: usize,
     pub node: &'a NodeEnum,
-    /// The whole parse, for rules that want pg_query's table and function lists.
-    pub parsed: &'a pg_query::ParseResult,
+    /// The whole parse of the statement's text (`node` is one of its statements).
+    pub parsed: &'a pg_query::protobuf::ParseResult,
     /// Whether the runner wraps this file in a transaction.
     pub transactional: bool,
     pub state: &'a FileState,

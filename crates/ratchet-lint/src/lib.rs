@@ -11,6 +11,7 @@ mod diagnostic;
 mod engine;
 mod objects;
 mod parse;
+mod pipeline;
 pub mod rules;
 
 pub use config::{LintConfig, RuleSetting, UnknownRule};

@@ -131,6 +131,30 @@ pub(crate) struct FileObjects {
     pub(crate) suppressions: Directives,
 }
 
+/// The names of the common table expressions (`WITH name AS (...)`) anywhere in `parsed`: a
+/// relation of the same unqualified name is one of them, not a table. The tree is only walked
+/// when `text` has the keyword `WITH` in it, which a CTE cannot be written without.
+fn cte_names(parsed: &pg_query::protobuf::ParseResult, text: &str) -> Vec<String> {
+    let may_have_ctes = text
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"with"));
+    if !may_have_ctes {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = parsed
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::CommonTableExpr(cte) => Some(cte.ctename.clone()),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// Where in one statement the collector is.
 struct At<'a> {
     text: &'a str,
@@ -145,16 +169,17 @@ impl FileObjects {
     pub(crate) fn statement(
         &mut self,
         node: &NodeEnum,
-        parsed: &pg_query::ParseResult,
+        parsed: &pg_query::protobuf::ParseResult,
         text: &str,
         offset: usize,
         first_line: usize,
     ) {
+        let ctes = cte_names(parsed, text);
         let at = At {
             text,
             offset,
             first_line,
-            ctes: &parsed.cte_names,
+            ctes: &ctes,
         };
         self.creates(node);
         self.expression(&at, node);

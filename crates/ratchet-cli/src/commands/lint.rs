@@ -1,9 +1,10 @@
 //! `ratchet lint`: gathers the files, hands them to `ratchet_lint`, renders the findings with
 //! `ratchet_report`. Which statements are unsafe is the lint crate's business, not this one's.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::string::FromUtf8Error;
 
 use ratchet::Version;
 use ratchet_lint::{LintInput, Severity};
@@ -114,11 +115,12 @@ fn applied_versions(config: &Loaded, out: &Output) -> Result<BTreeSet<Version>, 
 struct Files {
     /// Every file to read, in version order.
     paths: Vec<PathBuf>,
-    /// The subset whose findings are reported.
-    linted: BTreeSet<PathBuf>,
+    /// The subset whose findings are reported. Hash sets: with a thousand files, comparing
+    /// paths component by component in B-trees was a tenth of the run (issue 4).
+    linted: HashSet<PathBuf>,
     /// How many migrations `since` left out of `linted`.
     skipped: usize,
-    seen: BTreeSet<PathBuf>,
+    seen: HashSet<PathBuf>,
 }
 
 impl Files {
@@ -199,7 +201,8 @@ fn migration_files(dir: &Path) -> Result<Vec<(PathBuf, Kind)>, Failure> {
     let cannot = |e: std::io::Error| Failure::Usage(format!("cannot read {}: {e}", dir.display()));
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(cannot)? {
-        let path = entry.map_err(cannot)?.path();
+        let entry = entry.map_err(cannot)?;
+        let path = entry.path();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -211,7 +214,9 @@ fn migration_files(dir: &Path) -> Result<Vec<(PathBuf, Kind)>, Failure> {
         } else {
             continue;
         };
-        if path.is_file() {
+        // The entry's type costs no system call; only a symlink needs `stat` to be followed.
+        let file_type = entry.file_type().map_err(cannot)?;
+        if file_type.is_file() || (file_type.is_symlink() && path.is_file()) {
             found.push((path, kind));
         }
     }
@@ -241,17 +246,17 @@ fn shown(path: &Path) -> PathBuf {
 fn read(files: &Files) -> Result<Vec<LintInput>, Failure> {
     let mut inputs = Vec::with_capacity(files.paths.len());
     let mut problems = Vec::new();
-    for path in &files.paths {
+    for (path, read) in files.paths.iter().zip(read_all(&files.paths)) {
         let linted = files.linted.contains(path);
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        let text = match read {
+            Ok(text) => text,
             Err(_) if !linted => continue,
             Err(e) => {
                 problems.push(format!("{}: cannot read the file: {e}", path.display()));
                 continue;
             }
         };
-        match String::from_utf8(bytes) {
+        match text {
             Ok(source) => inputs.push(LintInput {
                 path: path.clone(),
                 source,
@@ -279,4 +284,29 @@ fn read(files: &Files) -> Result<Vec<LintInput>, Failure> {
             problems.join("\n  ")
         ))),
     }
+}
+
+/// Reads `paths` and checks that they are UTF-8, on every core: one after another, reading a
+/// thousand small migrations was a tenth of `ratchet lint`'s time (issue 4).
+fn read_all(paths: &[PathBuf]) -> Vec<std::io::Result<Result<String, FromUtf8Error>>> {
+    let read = |path: &PathBuf| std::fs::read(path).map(String::from_utf8);
+    // Below a few dozen files, starting a thread costs more than it saves.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len() / 32)
+        .max(1);
+    if workers == 1 {
+        return paths.iter().map(read).collect();
+    }
+    let chunk = paths.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("reading a file does not panic"))
+            .collect()
+    })
 }
