@@ -378,12 +378,14 @@ fn build_from(
         let column = Column {
             name: c.name,
             data_type: c.data_type,
-            nullable: !c.not_null,
+            nullable: c.flags & COLUMN_NOT_NULL == 0,
             default: c.default,
-            identity: match c.identity.as_str() {
-                "a" => Some(Identity::Always),
-                "d" => Some(Identity::ByDefault),
-                _ => None,
+            identity: if c.flags & COLUMN_ALWAYS != 0 {
+                Some(Identity::Always)
+            } else if c.flags & COLUMN_BY_DEFAULT != 0 {
+                Some(Identity::ByDefault)
+            } else {
+                None
             },
             generated: c.generated,
             collation: c.collation,
@@ -419,18 +421,35 @@ fn build_from(
     let catalog = catalog(documents)?;
 
     for r in constraints()? {
+        // A foreign key's table by oid, before this relation is borrowed (it may be the
+        // same one); a table outside the model (an extension's) has its names sent along.
+        let (referenced_table, outside_names) = match r.outside {
+            Some((schema, table, names)) => (Some(QualifiedName::new(schema, table)), Some(names)),
+            None if r.kind == "f" => {
+                let name = relations.get(&r.ref_rel).map(|(name, _)| name.clone());
+                let name = name.ok_or_else(|| {
+                    corrupt(format!(
+                        "foreign key {:?} to unknown relation {}",
+                        r.name, r.ref_rel
+                    ))
+                })?;
+                (Some(name), None)
+            }
+            None => (None, None),
+        };
         let Some((_, Relation::Table(table))) = relations.get_mut(&r.rel) else {
             continue;
         };
-        let key = r.columns.clone().unwrap_or_default();
-        let columns = names_of(r.rel, &key);
+        let flag = |bit: i32| r.flags & bit != 0;
         let deferral = Deferral {
-            deferrable: r.deferrable,
-            deferred: r.deferred,
+            deferrable: flag(CONSTRAINT_DEFERRABLE),
+            deferred: flag(CONSTRAINT_DEFERRED),
         };
         let printed = r.definition.map(without_not_valid);
-        let (kind, definition) = match r.kind.as_str() {
-            "p" | "u" => {
+        let (kind, definition) = match (r.kind.as_str(), referenced_table) {
+            ("p" | "u", _) => {
+                let key = r.columns.unwrap_or_default();
+                let columns = exact_names_of(r.rel, &key)?;
                 let definition = match printed {
                     Some(printed) => printed,
                     None => {
@@ -439,8 +458,8 @@ fn build_from(
                             exact_names_of(r.rel, index_key.get(key.len()..).unwrap_or(&[]))?;
                         catalog.key_definition(
                             r.kind == "p",
-                            r.nulls_not_distinct,
-                            &exact_names_of(r.rel, &key)?,
+                            flag(CONSTRAINT_NULLS_NOT_DISTINCT),
+                            &columns,
                             &include,
                             deferral,
                         )
@@ -453,15 +472,19 @@ fn build_from(
                 };
                 (kind, definition)
             }
-            "f" => {
-                let referenced_table = QualifiedName::new(
-                    r.ref_schema.unwrap_or_default(),
-                    r.ref_table.unwrap_or_default(),
-                );
-                // A table outside the model (an extension's) has its names sent along.
-                let referenced_columns = match r.ref_names {
+            ("f", Some(referenced_table)) => {
+                let columns = exact_names_of(r.rel, &r.columns.unwrap_or_default())?;
+                let referenced_columns = match outside_names {
                     Some(names) => names,
                     None => exact_names_of(r.ref_rel, &r.ref_columns.unwrap_or_default())?,
+                };
+                // confupdtype, confdeltype, confmatchtype
+                let actions: Vec<char> = r.actions.unwrap_or_default().chars().collect();
+                let &[on_update, on_delete, match_type] = actions.as_slice() else {
+                    return Err(corrupt(format!(
+                        "foreign key {:?}: actions {actions:?}",
+                        r.name
+                    )));
                 };
                 let definition = match printed {
                     Some(printed) => printed,
@@ -471,12 +494,12 @@ fn build_from(
                             .map(|numbers| exact_names_of(r.rel, &numbers))
                             .transpose()?;
                         let parts = ForeignKeyParts {
-                            columns: &exact_names_of(r.rel, &key)?,
+                            columns: &columns,
                             table: &referenced_table,
                             referenced: &referenced_columns,
-                            match_type: &r.match_type,
-                            on_update: &r.on_update,
-                            on_delete: &r.on_delete,
+                            match_type,
+                            on_update,
+                            on_delete,
                             delete_columns: delete_columns.as_deref(),
                             deferrable: deferral,
                         };
@@ -489,14 +512,15 @@ fn build_from(
                     columns,
                     referenced_table,
                     referenced_columns,
-                    on_delete: action(&r.on_delete),
-                    on_update: action(&r.on_update),
+                    on_delete: action(on_delete),
+                    on_update: action(on_update),
                 });
                 (kind, definition)
             }
-            "c" => {
+            ("c", _) => {
                 let definition = printed.unwrap_or_default();
-                let expression = check_expression(&definition, r.no_inherit).ok_or_else(|| {
+                let no_inherit = flag(CONSTRAINT_NO_INHERIT);
+                let expression = check_expression(&definition, no_inherit).ok_or_else(|| {
                     corrupt(format!(
                         "CHECK constraint {:?} is printed as {definition:?}",
                         r.name
@@ -506,7 +530,7 @@ fn build_from(
             }
             _ => (ConstraintKind::Exclusion, printed.unwrap_or_default()),
         };
-        let deferrable = match (r.deferrable, r.deferred) {
+        let deferrable = match (deferral.deferrable, deferral.deferred) {
             (false, _) => Deferrable::NotDeferrable,
             (true, false) => Deferrable::InitiallyImmediate,
             (true, true) => Deferrable::InitiallyDeferred,
@@ -514,7 +538,7 @@ fn build_from(
         let constraint = Constraint {
             kind,
             definition,
-            validated: r.validated,
+            validated: flag(CONSTRAINT_VALIDATED),
             deferrable,
         };
         table.constraints.insert(r.name, constraint);
@@ -553,15 +577,15 @@ fn build_from(
                     name: &r.name,
                     table: table_name,
                     method: &r.method,
-                    unique: r.unique,
-                    partitioned: r.partitioned,
+                    unique: r.flags & INDEX_UNIQUE != 0,
+                    partitioned: r.flags & INDEX_PARTITIONED != 0,
                     key: &r.key,
                     key_count: r.key_count,
                     classes: &r.classes,
                     collations: &r.collations,
                     options: &r.options,
                     class_options: &options,
-                    nulls_not_distinct: r.nulls_not_distinct,
+                    nulls_not_distinct: r.flags & INDEX_NULLS_NOT_DISTINCT != 0,
                     storage: r.storage.as_deref(),
                     predicate: r.predicate_sql.as_deref(),
                 };
@@ -580,11 +604,11 @@ fn build_from(
         let include = names.split_off(r.key_count.min(names.len()));
         let index = Index {
             method: r.method,
-            unique: r.unique,
+            unique: r.flags & INDEX_UNIQUE != 0,
             columns: names,
             include,
             predicate: r.predicate,
-            valid: r.valid,
+            valid: r.flags & INDEX_VALID != 0,
             definition,
         };
         let indexes = match relation {
@@ -754,12 +778,12 @@ fn check_expression(definition: &str, no_inherit: bool) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn action(code: &str) -> ReferentialAction {
+fn action(code: char) -> ReferentialAction {
     match code {
-        "r" => ReferentialAction::Restrict,
-        "c" => ReferentialAction::Cascade,
-        "n" => ReferentialAction::SetNull,
-        "d" => ReferentialAction::SetDefault,
+        'r' => ReferentialAction::Restrict,
+        'c' => ReferentialAction::Cascade,
+        'n' => ReferentialAction::SetNull,
+        'd' => ReferentialAction::SetDefault,
         _ => ReferentialAction::NoAction,
     }
 }
@@ -768,6 +792,27 @@ fn action(code: &str) -> ReferentialAction {
 // One record per row of each query, named as the query's columns. Each query sends its
 // rows as one JSON object of one array per column (see [`columnar`]); `columns!` declares
 // the row and that object, and turns the one into the others.
+//
+// Booleans travel as bits of one `flags` number: one JSON value instead of several for
+// every one of tens of thousands of rows, on both ends (issue 3).
+
+/// `attnotnull`; `attidentity` 'a' and 'd'.
+const COLUMN_NOT_NULL: i32 = 1;
+const COLUMN_ALWAYS: i32 = 2;
+const COLUMN_BY_DEFAULT: i32 = 4;
+/// `convalidated`, `condeferrable`, `condeferred`, `connoinherit`, and the
+/// `indnullsnotdistinct` of a unique constraint's index.
+const CONSTRAINT_VALIDATED: i32 = 1;
+const CONSTRAINT_DEFERRABLE: i32 = 2;
+const CONSTRAINT_DEFERRED: i32 = 4;
+const CONSTRAINT_NO_INHERIT: i32 = 8;
+const CONSTRAINT_NULLS_NOT_DISTINCT: i32 = 16;
+/// `indisunique`, `indisvalid`, an index of a partitioned table (`relkind = 'I'`),
+/// `indnullsnotdistinct`.
+const INDEX_UNIQUE: i32 = 1;
+const INDEX_VALID: i32 = 2;
+const INDEX_PARTITIONED: i32 = 4;
+const INDEX_NULLS_NOT_DISTINCT: i32 = 8;
 
 trait IntoRows {
     type Row;
@@ -896,10 +941,10 @@ columns! {
         num: i16,
         name: String,
         data_type: String,
-        not_null: bool,
+        /// [`COLUMN_NOT_NULL`], [`COLUMN_ALWAYS`], [`COLUMN_BY_DEFAULT`].
+        flags: i32,
         default: Option<String>,
         generated: Option<String>,
-        identity: String,
         collation: Option<String>,
         /// `atttypid` and `attcollation`, which decide how index keys on the column print.
         type_oid: u32,
@@ -970,29 +1015,23 @@ columns! {
         /// The server's `pg_get_constraintdef`: CHECK and EXCLUDE (and all on servers whose
         /// printers are not known, see [`CLIENT_PRINTED_BELOW`]); NULL for the others.
         definition: Option<String>,
-        validated: bool,
-        deferrable: bool,
-        deferred: bool,
-        /// Column numbers (`conkey`); NULL for a check on no column.
+        /// [`CONSTRAINT_VALIDATED`] and the other `CONSTRAINT_` bits.
+        flags: i32,
+        /// Column numbers (`conkey`) of a primary key, unique or foreign key.
         columns: Option<Vec<i16>>,
+        /// A foreign key's table (`confrelid`), 0 for the others.
         ref_rel: i64,
-        ref_schema: Option<String>,
-        ref_table: Option<String>,
         /// Column numbers of the referenced table (`confkey`); NULL but for a foreign key.
         ref_columns: Option<Vec<i16>>,
-        ref_names: Option<Vec<String>>,
-        on_delete: String,
-        on_update: String,
-        /// `confmatchtype`
-        match_type: String,
+        /// A foreign key to a relation outside the model: its schema, name and columns.
+        outside: Option<(String, String, Vec<String>)>,
+        /// A foreign key's `confupdtype`, `confdeltype` and `confmatchtype`, in one text.
+        actions: Option<String>,
         /// `confdelsetcols` (PostgreSQL 15): `ON DELETE SET NULL (a, b)`.
         delete_columns: Option<Vec<i16>>,
-        /// `connoinherit`: the definition of a CHECK ends in ` NO INHERIT`.
-        no_inherit: bool,
         /// The `indkey` of a primary key's or unique constraint's index: the constraint's
         /// columns, then its INCLUDE columns.
         index_key: Option<Vec<i16>>,
-        nulls_not_distinct: bool,
     }
 }
 
@@ -1002,10 +1041,8 @@ columns! {
         rel: i64,
         name: String,
         method: String,
-        unique: bool,
-        valid: bool,
-        /// An index of a partitioned table (`relkind = 'I'`).
-        partitioned: bool,
+        /// [`INDEX_UNIQUE`] and the other `INDEX_` bits.
+        flags: i32,
         /// Column numbers (`indkey`), key columns then INCLUDE columns; 0 for an expression.
         key: Vec<i16>,
         key_count: usize,
@@ -1015,7 +1052,6 @@ columns! {
         options: Vec<i16>,
         /// The index's `reloptions`.
         storage: Option<Vec<String>>,
-        nulls_not_distinct: bool,
         /// The server's `pg_get_indexdef`, for an index with expression keys (or any, on a
         /// server whose printers are not known); NULL for the others.
         definition: Option<String>,
@@ -1174,8 +1210,8 @@ impl Share {
 
     /// Whether the batch of this share runs `query`. Per-relation queries and the types of
     /// the relations' columns run in every share, on its relations; the others in one:
-    /// the catalog lookups for the printers in the first, sequences, enums, domains and
-    /// functions in the last.
+    /// sequences (the largest, 2,000 on the benchmark's schema) in the last, the rest in
+    /// the first.
     fn runs(self, query: Query) -> bool {
         match query {
             Query::Relations
@@ -1188,13 +1224,14 @@ impl Share {
             Query::Keywords
             | Query::Schemas
             | Query::Extensions
+            | Query::Enums
+            | Query::Domains
             | Query::Casts
             | Query::Opclasses
             | Query::Methods
-            | Query::Collations => self.index == 0,
-            Query::Enums | Query::Domains | Query::Sequences | Query::Functions => {
-                self.index + 1 == self.count
-            }
+            | Query::Collations
+            | Query::Functions => self.index == 0,
+            Query::Sequences => self.index + 1 == self.count,
         }
     }
 }
@@ -1403,7 +1440,11 @@ fn query_sql(query: Query, server_version: i32) -> String {
                 ("num", "a.attnum"),
                 ("name", "a.attname"),
                 ("data_type", "format_type(a.atttypid, a.atttypmod)"),
-                ("not_null", "a.attnotnull"),
+                (
+                    "flags",
+                    "a.attnotnull::int + CASE a.attidentity WHEN 'a' THEN 2 WHEN 'd' THEN 4 \
+                     ELSE 0 END",
+                ),
                 (
                     "default",
                     "CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) END",
@@ -1412,7 +1453,6 @@ fn query_sql(query: Query, server_version: i32) -> String {
                     "generated",
                     "CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END",
                 ),
-                ("identity", "a.attidentity"),
                 (
                     "collation",
                     &format!(
@@ -1510,10 +1550,11 @@ fn query_sql(query: Query, server_version: i32) -> String {
             let (delete_columns, nulls_not_distinct) = if server_version >= 150000 {
                 (
                     "k.confdelsetcols",
-                    "coalesce(ix.indnullsnotdistinct, false)",
+                    "CASE WHEN k.contype = 'u' AND (SELECT x.indnullsnotdistinct FROM pg_index x \
+                     WHERE x.indexrelid = k.conindid) THEN 16 ELSE 0 END",
                 )
             } else {
-                ("NULL::int2[]", "false")
+                ("NULL::int2[]", "0")
             };
             columnar(
                 &[
@@ -1524,35 +1565,43 @@ fn query_sql(query: Query, server_version: i32) -> String {
                         "definition",
                         &format!("CASE WHEN {printed} THEN pg_get_constraintdef(k.oid) END"),
                     ),
-                    ("validated", "k.convalidated"),
-                    ("deferrable", "k.condeferrable"),
-                    ("deferred", "k.condeferred"),
-                    ("columns", "k.conkey"),
+                    (
+                        "flags",
+                        &format!(
+                            "k.convalidated::int + 2 * k.condeferrable::int \
+                             + 4 * k.condeferred::int + 8 * k.connoinherit::int \
+                             + {nulls_not_distinct}"
+                        ),
+                    ),
+                    (
+                        "columns",
+                        "CASE WHEN k.contype IN ('p', 'u', 'f') THEN k.conkey END",
+                    ),
                     ("ref_rel", "k.confrelid::int8"),
-                    ("ref_schema", "rn.nspname"),
-                    ("ref_table", "rc.relname"),
                     ("ref_columns", "k.confkey"),
                     (
-                        "ref_names",
+                        "outside",
                         "CASE WHEN k.contype = 'f' AND k.confrelid NOT IN (SELECT oid FROM every) \
-                         THEN (SELECT json_agg(a.attname ORDER BY u.ord) \
+                         THEN (SELECT json_build_array(rn.nspname, rc.relname, \
+                         (SELECT json_agg(a.attname ORDER BY u.ord) \
                          FROM unnest(k.confkey) WITH ORDINALITY u(num, ord) \
-                         JOIN pg_attribute a ON a.attrelid = k.confrelid \
-                         AND a.attnum = u.num) END",
+                         JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num)) \
+                         FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+                         WHERE rc.oid = k.confrelid) END",
                     ),
-                    ("on_delete", "k.confdeltype"),
-                    ("on_update", "k.confupdtype"),
-                    ("match_type", "k.confmatchtype"),
+                    (
+                        "actions",
+                        "CASE WHEN k.contype = 'f' THEN k.confupdtype::text \
+                         || k.confdeltype::text || k.confmatchtype::text END",
+                    ),
                     ("delete_columns", delete_columns),
-                    ("no_inherit", "k.connoinherit"),
-                    ("index_key", "ix.indkey::int2[]"),
-                    ("nulls_not_distinct", nulls_not_distinct),
+                    (
+                        "index_key",
+                        "CASE WHEN k.contype IN ('p', 'u') THEN (SELECT x.indkey::int2[] \
+                         FROM pg_index x WHERE x.indexrelid = k.conindid) END",
+                    ),
                 ],
-                "FROM pg_constraint k \
-                 LEFT JOIN pg_class rc ON rc.oid = k.confrelid \
-                 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-                 LEFT JOIN pg_index ix ON k.contype IN ('p', 'u') AND ix.indexrelid = k.conindid \
-                 WHERE k.conrelid IN (SELECT oid FROM rel) \
+                "FROM pg_constraint k WHERE k.conrelid IN (SELECT oid FROM rel) \
                  AND k.contype IN ('p', 'u', 'f', 'c', 'x') \
                  AND (k.conparentid = 0 OR (SELECT p.conrelid FROM pg_constraint p \
                  WHERE p.oid = k.conparentid) IS DISTINCT FROM k.conrelid)",
@@ -1566,9 +1615,9 @@ fn query_sql(query: Query, server_version: i32) -> String {
                 "true"
             };
             let nulls_not_distinct = if server_version >= 150000 {
-                "x.indnullsnotdistinct"
+                "8 * x.indnullsnotdistinct::int"
             } else {
-                "false"
+                "0"
             };
             columnar(
                 &[
@@ -1576,16 +1625,19 @@ fn query_sql(query: Query, server_version: i32) -> String {
                     ("rel", "x.indrelid::int8"),
                     ("name", "ic.relname"),
                     ("method", "am.amname"),
-                    ("unique", "x.indisunique"),
-                    ("valid", "x.indisvalid"),
-                    ("partitioned", "ic.relkind = 'I'"),
+                    (
+                        "flags",
+                        &format!(
+                            "x.indisunique::int + 2 * x.indisvalid::int \
+                             + 4 * (ic.relkind = 'I')::int + {nulls_not_distinct}"
+                        ),
+                    ),
                     ("key", "x.indkey::int2[]"),
                     ("key_count", "x.indnkeyatts"),
                     ("classes", "x.indclass::oid[]::int8[]"),
                     ("collations", "x.indcollation::oid[]::int8[]"),
                     ("options", "x.indoption::int2[]"),
                     ("storage", "ic.reloptions"),
-                    ("nulls_not_distinct", nulls_not_distinct),
                     (
                         "definition",
                         &format!("CASE WHEN {printed} THEN pg_get_indexdef(x.indexrelid) END"),

@@ -449,9 +449,9 @@ impl Catalog {
         self.push_columns(&mut out, key.referenced.iter().map(String::as_str));
         out.push(')');
         match key.match_type {
-            "f" => out.push_str(" MATCH FULL"),
-            "p" => out.push_str(" MATCH PARTIAL"),
-            "s" => {}
+            'f' => out.push_str(" MATCH FULL"),
+            'p' => out.push_str(" MATCH PARTIAL"),
+            's' => {}
             other => return Err(format!("unknown confmatchtype {other:?}")),
         }
         for (clause, code) in [
@@ -459,11 +459,11 @@ impl Catalog {
             (" ON DELETE ", key.on_delete),
         ] {
             let action = match code {
-                "a" => continue,
-                "r" => "RESTRICT",
-                "c" => "CASCADE",
-                "n" => "SET NULL",
-                "d" => "SET DEFAULT",
+                'a' => continue,
+                'r' => "RESTRICT",
+                'c' => "CASCADE",
+                'n' => "SET NULL",
+                'd' => "SET DEFAULT",
                 other => return Err(format!("unknown referential action {other:?}")),
             };
             out.push_str(clause);
@@ -486,9 +486,9 @@ pub(super) struct ForeignKeyParts<'a> {
     pub table: &'a QualifiedName,
     pub referenced: &'a [String],
     /// `confmatchtype`, `confupdtype`, `confdeltype`: the catalog's one-letter codes.
-    pub match_type: &'a str,
-    pub on_update: &'a str,
-    pub on_delete: &'a str,
+    pub match_type: char,
+    pub on_update: char,
+    pub on_delete: char,
     /// `ON DELETE SET NULL (...)` (`confdelsetcols`, PostgreSQL 15).
     pub delete_columns: Option<&'a [String]>,
     pub deferrable: Deferral,
