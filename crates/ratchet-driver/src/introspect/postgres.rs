@@ -2,7 +2,9 @@
 //!
 //! One query per object kind for the whole database (never one per table), all in one
 //! statement that shares the list of the user's relations and of their columns, sent in
-//! one simple-query batch.
+//! one simple-query batch. Outside a transaction the work is split in two: a second
+//! connection reads every other relation at the same time ([`Share`]); on a new backend
+//! nearly all of the time is the server's (issue 3).
 //!
 //! Each query's rows come back as one JSON document of one array per column
 //! (`json_build_object('name', json_agg(name), ...)`): with tens of thousands of rows, one
@@ -98,9 +100,13 @@ pub(crate) fn introspect(
         // it), before the batch changes the path.
         let quoted = history.quoted();
         let parameters = [(&quoted as &(dyn ToSql + Sync), Type::TEXT)];
+        // And whether this session's transaction has written anything: a transaction the
+        // caller left open (a `no-transaction` migration's own BEGIN) may hold changes only
+        // this connection sees.
         let first = client.query_typed(
             "SELECT coalesce(to_regclass($1)::oid::int8, 0), \
-             current_setting('server_version_num')::int4",
+             current_setting('server_version_num')::int4, \
+             txid_current_if_assigned() IS NOT NULL",
             &parameters,
         );
         let (rows, connected) = match select(pin!(first), connecting.as_mut()).await {
@@ -108,8 +114,10 @@ pub(crate) fn introspect(
             Either::Right((connected, first)) => (first.await, Some(connected)),
         };
         let rows = rows.map_err(database)?;
-        let (history_oid, version): (i64, i32) =
-            rows.first().map(|r| (r.get(0), r.get(1))).unwrap_or((0, 0));
+        let (history_oid, version, writing): (i64, i32, bool) = rows
+            .first()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .unwrap_or((0, 0, false));
         if version < MINIMUM_VERSION {
             return Err(DriverError::Database {
                 context: CONTEXT.to_owned(),
@@ -120,7 +128,7 @@ pub(crate) fn introspect(
                 sqlstate: None,
             });
         }
-        if helper.is_none() {
+        if helper.is_none() || writing {
             let whole = batch(history_oid, version, Share::WHOLE);
             return Ok(vec![client.simple_query(&whole).await.map_err(database)?]);
         }
@@ -1241,8 +1249,13 @@ impl Share {
 /// here are spliced in (the history table's oid, the share); everything else is constant
 /// text.
 fn batch(history_oid: i64, server_version: i32, share: Share) -> String {
+    // A share other than the first runs on a helper connection, which must never wait long
+    // for a lock: it may be held by a transaction open on the first connection, which
+    // waits for the helper. Its batch then fails and the first connection reads the share.
+    let helper = (share.index > 0).then_some(("lock_timeout", "1s"));
+    let pinned: Vec<(&str, &str)> = PINNED.iter().copied().chain(helper).collect();
     let mut sql = String::from("SELECT ");
-    for (i, (setting, value)) in PINNED.iter().enumerate() {
+    for (i, (setting, value)) in pinned.iter().enumerate() {
         let saved = setting.to_ascii_lowercase();
         let comma = if i == 0 { "" } else { ", " };
         sql.push_str(&format!(
@@ -1254,7 +1267,7 @@ fn batch(history_oid: i64, server_version: i32, share: Share) -> String {
     sql.push_str(&statement(history_oid, server_version, share));
     sql.push_str(";\n");
     sql.push_str("SELECT ");
-    for (i, (setting, _)) in PINNED.iter().enumerate() {
+    for (i, (setting, _)) in pinned.iter().enumerate() {
         let saved = setting.to_ascii_lowercase();
         let comma = if i == 0 { "" } else { ", " };
         sql.push_str(&format!(
@@ -1808,6 +1821,73 @@ mod tests {
         assert_eq!(two, one);
         assert_eq!(one.tables.len(), 47);
         assert_eq!(one.views.len(), 41);
+    }
+
+    /// A transaction left open on this connection (a `no-transaction` migration's own
+    /// BEGIN) is seen as it is: what it wrote (only this connection sees it) keeps all of
+    /// the reading here; the locks it holds (a second connection would wait for them while
+    /// this one waits for it) make the helper give up its share within a second.
+    #[test]
+    fn an_open_transaction_is_read_here_whatever_the_helper() {
+        let db = PgDatabase::new();
+        let (runtime, client) = connect(&db);
+        let mut ddl = String::new();
+        for i in 0..20 {
+            ddl.push_str(&format!(
+                "CREATE TABLE t{i} (id integer PRIMARY KEY CHECK (id > 0));\n"
+            ));
+        }
+        runtime
+            .block_on(client.batch_execute(&ddl))
+            .expect("schema");
+        let config: Config = db.url().parse().expect("config");
+
+        runtime
+            .block_on(client.batch_execute(
+                "BEGIN; CREATE TABLE fresh (id integer); ALTER TABLE t1 ADD COLUMN note text",
+            ))
+            .expect("writing transaction");
+        let schema = introspect(&runtime, &client, &history(), Some(&config)).expect("written");
+        assert!(schema.table("fresh").is_some());
+        assert!(schema.table("t1").unwrap().column("note").is_some());
+        runtime
+            .block_on(client.batch_execute("ROLLBACK"))
+            .expect("rollback");
+
+        runtime
+            .block_on(
+                client.batch_execute(
+                    "BEGIN; LOCK TABLE t0, t1, t2, t3, t4, t5 IN ACCESS EXCLUSIVE MODE",
+                ),
+            )
+            .expect("locking transaction");
+        let started = std::time::Instant::now();
+        let schema = introspect(&runtime, &client, &history(), Some(&config)).expect("locked");
+        assert_eq!(schema.tables.len(), 20);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // The helper may have left its share to this connection before even starting; the
+        // helper's own batch, run on another connection now, gives up on the lock.
+        let (other_runtime, other) = connect(&db);
+        let version: i32 = show(&runtime, &client, "server_version_num")
+            .parse()
+            .expect("version");
+        let started = std::time::Instant::now();
+        let err = other_runtime
+            .block_on(other.simple_query(&batch(0, version, Share::new(1, 2))))
+            .expect_err("waits for a lock");
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        runtime
+            .block_on(client.batch_execute("ROLLBACK"))
+            .expect("rollback");
     }
 
     /// A helper that cannot connect (a server at its limit, a pooler that makes it wait)
