@@ -154,6 +154,12 @@ pub trait Inspect {
     /// the catalog prints names and literals, for its own statements only, and puts them
     /// back before returning (see `introspect::postgres`). In a failed (aborted)
     /// transaction it fails like any query.
+    ///
+    /// # Connections
+    /// On PostgreSQL, when no migration's transaction is open and this connection's
+    /// transaction (if any) has written nothing, it also opens a second connection for the
+    /// duration of the call, which reads half of the relations at the same time; if that
+    /// connection cannot be made, or waits for a lock, this one reads everything.
     fn introspect(&mut self) -> Result<Schema, DriverError>;
 
     /// Runs one query on this connection (inside the migration's transaction, if any) and

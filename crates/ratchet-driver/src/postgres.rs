@@ -44,6 +44,9 @@ pub(crate) struct PgDriver {
     /// runner lock is held, which is the only time anything is written.
     chain_tip: Option<String>,
     insert: Option<tokio_postgres::Statement>,
+    /// Set while a migration's transaction is open and its check runs: what the check
+    /// inspects must be read on this connection, inside the transaction.
+    transaction_open: bool,
 }
 
 impl PgDriver {
@@ -106,6 +109,7 @@ impl PgDriver {
             ready_to_write: false,
             chain_tip: None,
             insert: None,
+            transaction_open: false,
         })
     }
 
@@ -314,7 +318,10 @@ impl PgDriver {
             Ok(_) => {
                 // Still inside the migration's transaction: what the check sees is what would
                 // be committed, and a rejection rolls all of it back.
-                self.run_check(migration, check, &row, clock, true)?;
+                self.transaction_open = true;
+                let checked = self.run_check(migration, check, &row, clock, true);
+                self.transaction_open = false;
+                checked?;
                 row.finish(clock);
                 match self.insert_row_and(row, true) {
                     Ok(recorded) => {
@@ -759,7 +766,10 @@ impl Driver for PgDriver {
 
 impl Inspect for PgDriver {
     fn introspect(&mut self) -> Result<ratchet_schema::Schema, DriverError> {
-        crate::introspect::postgres::introspect(&self.runtime, &self.client, &self.table)
+        // A second connection reads half of the schema, unless a migration's transaction
+        // is open: it would not see the transaction's changes (see `introspect::postgres`).
+        let helper = (!self.transaction_open).then_some(&self.config);
+        crate::introspect::postgres::introspect(&self.runtime, &self.client, &self.table, helper)
     }
 
     fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<String>>, DriverError> {

@@ -5,5 +5,6 @@
 //! introspect inside a migration's open transaction and see its uncommitted DDL.
 
 pub(crate) mod postgres;
+mod postgres_ddl;
 pub(crate) mod sqlite;
 mod sqlite_ddl;
