@@ -94,6 +94,9 @@ pub struct DiffReport {
     pub outcome: DiffOutcome,
     /// When one side is `replay`: which migration created and dropped each table and column.
     pub lineage: Option<Lineage>,
+    /// The schemas compared: left then right, one when both sides were the same source, none
+    /// for an expectations file.
+    pub schemas: Vec<Schema>,
 }
 
 impl DiffReport {
@@ -220,7 +223,6 @@ impl Orphan {
 }
 
 /// A schema, and what was learned while building it.
-#[derive(Clone)]
 struct Materialized {
     schema: Schema,
     lineage: Option<Lineage>,
@@ -252,31 +254,30 @@ impl Migrator {
         let inputs = Inputs::read(self, [left, right], scratch.dialect)?;
         let expectations = inputs.expectations.as_ref();
 
-        let mut sides: Vec<Option<Materialized>> = Vec::new();
-        for source in [left, right] {
-            let side = match source {
-                Source::Expectations(_) => None,
-                // The same source twice (`live live`) is read once: a second read could only
-                // differ by what changed in between, which is not what was asked.
-                _ if sides.len() == 1 && source == left => sides[0].clone(),
-                _ => {
-                    Some(self.materialize(source, &inputs, &mut scratch, expectations, options)?)
-                }
-            };
-            sides.push(side);
-        }
-        let right_side = sides.pop().flatten();
-        let left_side = sides.pop().flatten();
+        let left_side = match left {
+            Source::Expectations(_) => None,
+            _ => Some(self.materialize(left, &inputs, &mut scratch, expectations, options)?),
+        };
+        // The same source twice (`live live`) is read once: a second read could only differ
+        // by what changed in between, which is not what was asked.
+        let right_side = match right {
+            Source::Expectations(_) => None,
+            _ if right == left => None,
+            _ => Some(self.materialize(right, &inputs, &mut scratch, expectations, options)?),
+        };
         let lineage = [&left_side, &right_side]
             .into_iter()
             .flatten()
             .find_map(|m| m.lineage.clone());
-        let outcome = match (left_side, right_side) {
+        let outcome = match (&left_side, &right_side) {
             (Some(l), Some(r)) => DiffOutcome::Changes(ratchet_schema::diff(&l.schema, &r.schema)),
+            (Some(l), None) if right == left => {
+                DiffOutcome::Changes(ratchet_schema::diff(&l.schema, &l.schema))
+            }
             (Some(side), None) | (None, Some(side)) => {
                 let expectations = expectations.expect("one side is the expectations file");
                 let mut violations = expectations.check(&side.schema, Due::All);
-                violations.extend(side.failed_assertions);
+                violations.extend(side.failed_assertions.iter().cloned());
                 DiffOutcome::Violations(violations)
             }
             (None, None) => unreachable!("refused above"),
@@ -286,6 +287,11 @@ impl Migrator {
             right: right.label(),
             outcome,
             lineage,
+            schemas: [left_side, right_side]
+                .into_iter()
+                .flatten()
+                .map(|m| m.schema)
+                .collect(),
         })
     }
 
