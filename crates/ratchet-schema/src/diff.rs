@@ -573,6 +573,11 @@ impl Change {
 /// Every difference between `left` and `right`; see the [module docs](self) for the
 /// direction of `Missing`/`Extra` and the order.
 pub fn diff(left: &Schema, right: &Schema) -> Vec<Change> {
+    // One model on both sides (`ratchet diff live live` reads the database once): nothing
+    // can differ, and walking 2,000 tables to prove it takes 5-10 ms of that command.
+    if std::ptr::eq(left, right) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for name in union(&left.schemas, &right.schemas) {
         match (left.schemas.contains(name), right.schemas.contains(name)) {
