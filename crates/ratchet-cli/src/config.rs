@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ratchet::core::WrittenVersion;
 use ratchet::{Settings, Version};
 use ratchet_lint::{LintConfig, RuleSetting, Severity};
 use serde::Deserialize;
@@ -76,27 +77,17 @@ fn postgres_version<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<u3
     }
 }
 
-/// `"0030"` or `30`: a string keeps the leading zeros people write in file names.
+/// `"0030"` or `30`.
 fn version<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Version>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Text(String),
-        Number(u64),
-    }
-    let invalid = |shown: String| {
+    let shown = match WrittenVersion::deserialize(de) {
+        Ok(written) => written.version(),
+        Err(_) => Err("the value".into()),
+    };
+    shown.map(Some).map_err(|shown| {
         serde::de::Error::custom(format!(
             "{shown} is not a migration version; write its digits, e.g. \"0030\""
         ))
-    };
-    match Raw::deserialize(de) {
-        Ok(Raw::Number(n)) => Ok(Some(Version(n))),
-        Ok(Raw::Text(text)) => match Version::from_leading_digits(&text) {
-            Some((version, "")) => Ok(Some(version)),
-            _ => Err(invalid(format!("{text:?}"))),
-        },
-        Err(_) => Err(invalid("the value".into())),
-    }
+    })
 }
 
 /// Durations are parsed while the file is read, so a bad one is reported by toml with its

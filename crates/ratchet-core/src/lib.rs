@@ -18,4 +18,4 @@ pub use history::{chain_hash, ChainBreak, HistoryRow, Kind, Outcome};
 pub use migration::{Migration, Retired, TransactionMode};
 pub use plan::{plan, Blocker, MigrationState, Plan, PlanOptions, StatusEntry};
 pub use set::{LoadOptions, LoadProblem, LoadProblems, MigrationSet, DEFAULT_NAME_PATTERN};
-pub use version::Version;
+pub use version::{Version, WrittenVersion};

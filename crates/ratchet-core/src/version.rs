@@ -1,6 +1,6 @@
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The leading number of a migration's file name. Ordering is numeric, never lexical, so that
 /// `10_x.sql` sorts after `9_x.sql` even when a project mixes widths.
@@ -18,6 +18,33 @@ impl Version {
         }
         let number = name[..digits].parse().ok()?;
         Some((Version(number), &name[digits..]))
+    }
+
+    /// A version as a person writes it (`0030`, `30`): digits only, nothing after them.
+    pub fn from_written(text: &str) -> Option<Version> {
+        match Version::from_leading_digits(text) {
+            Some((version, "")) => Some(version),
+            _ => None,
+        }
+    }
+}
+
+/// A version in a configuration file: `"0030"` (a string keeps the leading zeros people
+/// write in file names) or `30`. The error gives what was written, for the caller's message.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum WrittenVersion {
+    Text(String),
+    Number(u64),
+}
+
+impl WrittenVersion {
+    /// The version, or the written value quoted for an error message.
+    pub fn version(self) -> Result<Version, String> {
+        match self {
+            WrittenVersion::Number(n) => Ok(Version(n)),
+            WrittenVersion::Text(text) => Version::from_written(&text).ok_or(format!("{text:?}")),
+        }
     }
 }
 
@@ -42,5 +69,15 @@ mod tests {
             Version::from_leading_digits("99999999999999999999999_x.sql"),
             None
         );
+    }
+
+    #[test]
+    fn written_versions_are_digits_only() {
+        assert_eq!(Version::from_written("0030"), Some(Version(30)));
+        assert_eq!(Version::from_written("30"), Some(Version(30)));
+        assert_eq!(Version::from_written("v30"), None);
+        assert_eq!(Version::from_written("30_x"), None);
+        assert_eq!(Version::from_written(""), None);
+        assert_eq!(Version::from_written("99999999999999999999999"), None);
     }
 }

@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 
-use ratchet_core::Version;
+use ratchet_core::{Version, WrittenVersion};
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
@@ -761,25 +761,15 @@ struct RawVersion(Version);
 
 impl<'de> Deserialize<'de> for RawVersion {
     fn deserialize<D: Deserializer<'de>>(de: D) -> Result<RawVersion, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Number(u64),
-        }
-        let invalid = |shown: String| {
+        let shown = match WrittenVersion::deserialize(de) {
+            Ok(written) => written.version(),
+            Err(_) => Err("this value".into()),
+        };
+        shown.map(RawVersion).map_err(|shown| {
             serde::de::Error::custom(format!(
                 "since = {shown} is not a migration version; write its digits, e.g. \"0030\""
             ))
-        };
-        match Raw::deserialize(de) {
-            Ok(Raw::Number(n)) => Ok(RawVersion(Version(n))),
-            Ok(Raw::Text(text)) => match Version::from_leading_digits(&text) {
-                Some((version, "")) => Ok(RawVersion(version)),
-                _ => Err(invalid(format!("{text:?}"))),
-            },
-            Err(_) => Err(invalid("this value".into())),
-        }
+        })
     }
 }
 
