@@ -15,6 +15,9 @@ use crate::cli::{Cli, Command, Format};
 use crate::failure::Failure;
 use crate::output::Output;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.global.format, cli.global.quiet);
