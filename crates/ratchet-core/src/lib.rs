@@ -7,6 +7,7 @@
 //! plan's steps. `status`, `migrate --dry-run`, `migrate` and `verify` all read the same [`Plan`].
 
 pub mod checksum;
+pub mod file;
 pub mod history;
 pub mod migration;
 pub mod plan;
@@ -14,6 +15,7 @@ pub mod set;
 pub mod version;
 
 pub use checksum::Checksum;
+pub use file::read_file;
 pub use history::{chain_hash, ChainBreak, HistoryRow, Kind, Outcome};
 pub use migration::{Migration, Retired, TransactionMode};
 pub use plan::{plan, Blocker, MigrationState, Plan, PlanOptions, StatusEntry};

@@ -289,7 +289,7 @@ fn read(files: &Files) -> Result<Vec<LintInput>, Failure> {
 /// Reads `paths` and checks that they are UTF-8, on every core: one after another, reading a
 /// thousand small migrations was a tenth of `ratchet lint`'s time (issue 4).
 fn read_all(paths: &[PathBuf]) -> Vec<std::io::Result<Result<String, FromUtf8Error>>> {
-    let read = |path: &PathBuf| std::fs::read(path).map(String::from_utf8);
+    let read = |path: &PathBuf| ratchet::core::read_file(path).map(String::from_utf8);
     // Below a few dozen files, starting a thread costs more than it saves.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
