@@ -19,11 +19,26 @@ use crate::output::Output;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_transparent_huge_pages();
     let cli = Cli::parse();
     let out = Output::new(cli.global.format, cli.global.quiet);
     match run(&cli, &out) {
         Ok(code) => code,
         Err(failure) => failure.report(&out),
+    }
+}
+
+/// mimalloc asks the kernel for transparent huge pages on its arenas, so the first touch of
+/// each one zeroes 2 MiB where 4 KiB would do. ratchet is a short process that touches a few
+/// MiB: that zeroing was a sixth of `verify`'s time (1,000 files: 10.6 ms against 8.8 ms).
+/// Processes started from here inherit the setting (the scratch cluster of `diff`), which
+/// costs them nothing: PostgreSQL's `huge_pages` are explicit huge pages, not transparent.
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)] // std has no wrapper for prctl; the call takes no pointers.
+    // SAFETY: PR_SET_THP_DISABLE only sets a flag on this process; failure changes nothing.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
