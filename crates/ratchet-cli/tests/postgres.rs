@@ -1080,6 +1080,48 @@ fn rewritten_checksum_in_history_is_detected() {
 }
 
 #[test]
+fn history_table_changed_by_hand_is_reported_naming_the_column() {
+    let db = PgDatabase::new();
+    let project = three_applied(&db);
+    let mut client = db.connect();
+    client
+        .batch_execute(
+            "ALTER TABLE ratchet_history ALTER COLUMN checksum TYPE bytea \
+             USING convert_to(checksum, 'UTF8')",
+        )
+        .unwrap();
+    for command in ["verify", "status", "history"] {
+        let run = project.run(&[command]);
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains("column checksum is of type bytea"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    client
+        .batch_execute(
+            "ALTER TABLE ratchet_history ALTER COLUMN checksum TYPE text \
+             USING convert_from(checksum, 'UTF8'); \
+             ALTER TABLE ratchet_history ALTER COLUMN tool_version DROP NOT NULL; \
+             UPDATE ratchet_history SET tool_version = NULL WHERE version = 2",
+        )
+        .unwrap();
+    let run = project.run(&["migrate"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("column tool_version holds NULL"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn edited_applied_file_blocks_until_its_checksum_is_accepted() {
     let db = PgDatabase::new();
     let project = three_applied(&db);

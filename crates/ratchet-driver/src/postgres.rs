@@ -906,27 +906,52 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// A history row as [`COLUMNS`] selects it.
+/// A history row as [`COLUMNS`] selects it. A table changed by hand (a column's type, a NULL
+/// where ratchet always writes a value) is reported naming the column, not as a panic.
 fn history_row(table: &str, r: &tokio_postgres::Row) -> Result<HistoryRow, DriverError> {
+    fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+        table: &str,
+        r: &'a tokio_postgres::Row,
+        i: usize,
+    ) -> Result<T, DriverError> {
+        r.try_get(i).map_err(|e| {
+            let column = &r.columns()[i];
+            let was_null = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<tokio_postgres::types::WasNull>());
+            let message = if was_null {
+                format!("column {} holds NULL", column.name())
+            } else {
+                format!(
+                    "column {} is of type {}, not the type ratchet created it with",
+                    column.name(),
+                    column.type_()
+                )
+            };
+            DriverError::CorruptHistory {
+                table: table.to_owned(),
+                message,
+            }
+        })
+    }
     Ok(HistoryRow {
-        id: r.get(0),
-        version: history_sql::parse_version(table, r.get(1))?,
-        name: r.get(2),
-        kind: history_sql::parse_kind(table, r.get(3))?,
-        success: r.get(4),
-        outcome: history_sql::parse_outcome(table, r.get(5))?,
-        checksum: r.get(6),
-        checksum_algorithm: r.get(7),
-        chain_hash: r.get(8),
-        started_at: r.get(9),
-        finished_at: r.get(10),
-        execution_ms: r.get(11),
-        db_user: r.get(12),
-        host: r.get(13),
-        tool_version: r.get(14),
-        error: r.get(15),
-        failed_statement: r.get(16),
-        reason: r.get(17),
+        id: get(table, r, 0)?,
+        version: history_sql::parse_version(table, get(table, r, 1)?)?,
+        name: get(table, r, 2)?,
+        kind: history_sql::parse_kind(table, get(table, r, 3)?)?,
+        success: get(table, r, 4)?,
+        outcome: history_sql::parse_outcome(table, get(table, r, 5)?)?,
+        checksum: get(table, r, 6)?,
+        checksum_algorithm: get(table, r, 7)?,
+        chain_hash: get(table, r, 8)?,
+        started_at: get(table, r, 9)?,
+        finished_at: get(table, r, 10)?,
+        execution_ms: get(table, r, 11)?,
+        db_user: get(table, r, 12)?,
+        host: get(table, r, 13)?,
+        tool_version: get(table, r, 14)?,
+        error: get(table, r, 15)?,
+        failed_statement: get(table, r, 16)?,
+        reason: get(table, r, 17)?,
     })
 }
 
