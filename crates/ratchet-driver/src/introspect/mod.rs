@@ -6,5 +6,6 @@
 
 pub(crate) mod postgres;
 mod postgres_ddl;
+mod postgres_expr;
 pub(crate) mod sqlite;
 mod sqlite_ddl;

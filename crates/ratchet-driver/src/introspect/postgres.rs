@@ -59,6 +59,7 @@ use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage, SimpleQueryRow};
 use super::postgres_ddl::{
     Catalog, Deferral, ForeignKeyParts, IndexParts, KeyColumn, Opclass, SchemaName, TypeInfo,
 };
+use super::postgres_expr::{self, Operator, Routine, Style, TypeName};
 use crate::{DriverError, TableName};
 
 const CONTEXT: &str = "reading the schema";
@@ -161,7 +162,24 @@ pub(crate) fn introspect(
         Ok(vec![first, second])
     })?;
     let rows = statement_rows(batches)?;
-    let mut schema = build(&Documents::new(&rows))?;
+    // What the node trees' printers could not print, the server prints, on this
+    // connection (which sees what the batch saw inside a transaction).
+    let server = |checks: &[i64], indexes: &[i64]| -> Result<ServerPrinted, DriverError> {
+        let sql = pinned(&server_printed_statement(checks, indexes), false);
+        let messages = runtime
+            .block_on(client.simple_query(&sql))
+            .map_err(database)?;
+        let row = messages
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .nth(1)
+            .ok_or_else(|| corrupt("no row for the printed expressions".to_owned()))?;
+        serde_json::from_str(row.get(0).unwrap_or("{}")).map_err(|e| corrupt(e.to_string()))
+    };
+    let mut schema = build(&Documents::new(&rows), &server)?;
     forget_history_schema(&mut schema, history);
     Ok(schema)
 }
@@ -254,14 +272,242 @@ struct ColumnInfo {
 }
 
 /// The model from the queries' documents.
-fn build(documents: &Documents<'_>) -> Result<Schema, DriverError> {
+fn build(documents: &Documents<'_>, server: &ServerPrinter<'_>) -> Result<Schema, DriverError> {
     // The largest documents are parsed on other threads meanwhile: parsing is half of the
     // client's time (2,000 tables: 25 of 50 ms), and the server is done by now.
     std::thread::scope(|scope| {
         let constraints = scope.spawn(|| documents.rows::<ConstraintColumns>(Query::Constraints));
         let indexes = scope.spawn(|| documents.rows::<IndexColumns>(Query::Indexes));
-        build_from(documents, || joined(constraints), || joined(indexes))
+        build_from(
+            documents,
+            || joined(constraints),
+            || joined(indexes),
+            server,
+        )
     })
+}
+
+/// Asks the server to print the CHECK constraints and indexes (by oid) that
+/// [`postgres_expr`] could not.
+type ServerPrinter<'a> = dyn Fn(&[i64], &[i64]) -> Result<ServerPrinted, DriverError> + 'a;
+
+/// (index oid, `pg_get_indexdef` when it has expressions, the predicate plain and
+/// pretty, the expression keys pretty).
+type ServerIndex = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<Vec<String>>,
+);
+
+/// The server's printing of some CHECK constraints and indexes.
+#[derive(Debug, Default, Deserialize)]
+struct ServerPrinted {
+    /// (constraint oid, `pg_get_constraintdef`).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    checks: Vec<(i64, String)>,
+    /// (index oid, `pg_get_indexdef` when it has expressions, the predicate plain and
+    /// pretty, the expression keys pretty).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    indexes: Vec<ServerIndex>,
+}
+
+fn server_printed_statement(checks: &[i64], indexes: &[i64]) -> String {
+    let list = |oids: &[i64]| {
+        let texts: Vec<String> = oids.iter().map(i64::to_string).collect();
+        texts.join(",")
+    };
+    format!(
+        "SELECT json_build_object('checks', (SELECT json_agg(json_build_array(k.oid::int8, \
+         pg_get_constraintdef(k.oid))) FROM pg_constraint k WHERE k.oid = ANY('{{{}}}'::oid[])), \
+         'indexes', (SELECT json_agg(json_build_array(x.indexrelid::int8, \
+         CASE WHEN x.indexprs IS NOT NULL THEN pg_get_indexdef(x.indexrelid) END, \
+         pg_get_expr(x.indpred, x.indrelid), {PREDICATE}, {EXPRESSIONS})) \
+         FROM pg_index x WHERE x.indexrelid = ANY('{{{}}}'::oid[])))",
+        list(checks),
+        list(indexes)
+    )
+}
+
+/// An index's expression key, printed for its definition.
+struct ExpressionKey {
+    /// Plain, in parentheses unless it looks like a function call.
+    text: String,
+    type_oid: u32,
+    collation: u32,
+}
+
+/// The share's node trees, by kind (`c`, `e`, `p`) and oid, from the entries
+/// `kind oid length:tree` of the [`Query::Trees`] documents.
+fn trees<'a>(documents: &Documents<'a>) -> Result<HashMap<(u8, i64), &'a str>, DriverError> {
+    let mut trees = HashMap::new();
+    for mut text in documents.texts(Query::Trees) {
+        while !text.is_empty() {
+            let bad = || corrupt(format!("node trees at {:?}", &text[..text.len().min(40)]));
+            let kind = text.as_bytes()[0];
+            let (oid, rest) = text[1..].split_once(' ').ok_or_else(bad)?;
+            let (length, rest) = rest.split_once(':').ok_or_else(bad)?;
+            let oid: i64 = oid.parse().map_err(|_| bad())?;
+            let length: usize = length.parse().map_err(|_| bad())?;
+            let tree = rest.get(..length).ok_or_else(bad)?;
+            trees.insert((kind, oid), tree);
+            text = &rest[length..];
+        }
+    }
+    Ok(trees)
+}
+
+/// Prints, from their node trees, the CHECK constraints and the indexes' expressions and
+/// predicates the batch left unprinted (PostgreSQL 15, [`client_expressions`]), into the
+/// rows as the server's printers would have filled them; asks `server` for those it
+/// cannot print. Returns the indexes' expression keys for their definitions.
+fn print_expressions(
+    documents: &Documents<'_>,
+    catalog: &Catalog,
+    key_columns: &HashMap<(i64, i16), ColumnInfo>,
+    constraints: &mut [ConstraintRow],
+    indexes: &mut [IndexRow],
+    server: &ServerPrinter<'_>,
+) -> Result<HashMap<i64, Vec<ExpressionKey>>, DriverError> {
+    let trees = trees(documents)?;
+    let mut keys = HashMap::new();
+    if trees.is_empty() {
+        return Ok(keys);
+    }
+    let names = catalog.names();
+    let columns_of =
+        |rel: i64| move |number: i16| key_columns.get(&(rel, number)).map(|c| c.name.clone());
+    // The CHECK constraints (most of the trees) in two halves, one on another thread: the
+    // server has answered, the client has both cores.
+    let print_checks = |rows: &mut [ConstraintRow]| -> Vec<i64> {
+        let mut unprinted = Vec::new();
+        let mut templates: HashMap<&str, Option<String>> = HashMap::new();
+        for r in rows
+            .iter_mut()
+            .filter(|r| r.kind == "c" && r.definition.is_none())
+        {
+            let printed = trees.get(&(b'c', r.oid)).and_then(|tree| {
+                let template = templates
+                    .entry(tree)
+                    .or_insert_with(|| postgres_expr::template(tree, Style::Plain, names));
+                postgres_expr::fill(template.as_deref()?, names, &columns_of(r.rel))
+            });
+            match printed {
+                Some(expression) => {
+                    let no_inherit = if r.flags & CONSTRAINT_NO_INHERIT != 0 {
+                        " NO INHERIT"
+                    } else {
+                        ""
+                    };
+                    r.definition = Some(format!("CHECK ({expression}){no_inherit}"));
+                }
+                None => unprinted.push(r.oid),
+            }
+        }
+        unprinted
+    };
+    let (first, second) = constraints.split_at_mut(constraints.len() / 2);
+    let server_checks = std::thread::scope(|scope| {
+        let other = scope.spawn(|| print_checks(first));
+        let mut unprinted = print_checks(second);
+        unprinted.extend(joined(other));
+        unprinted
+    });
+    let mut server_indexes = Vec::new();
+    for r in indexes.iter_mut().filter(|r| r.definition.is_none()) {
+        let expression_tree = trees.get(&(b'e', r.oid));
+        let predicate_tree = trees.get(&(b'p', r.oid));
+        if expression_tree.is_none() && r.key.contains(&0) {
+            server_indexes.push(r.oid);
+            continue;
+        }
+        let column = columns_of(r.rel);
+        let printed = || -> Option<_> {
+            let mut pretty_keys = Vec::new();
+            let mut index_keys = Vec::new();
+            if let Some(tree) = expression_tree {
+                let tree = postgres_expr::read(tree)?;
+                for node in postgres_expr::list_nodes(&tree)? {
+                    // Either way, in parentheses unless it looks like a function call.
+                    let bare = postgres_expr::looks_like_function(node);
+                    let wrap = |text: String| if bare { text } else { format!("({text})") };
+                    let pretty = postgres_expr::print(node, Style::Pretty, names, &column)?;
+                    pretty_keys.push(wrap(pretty));
+                    let text = wrap(postgres_expr::print(node, Style::Plain, names, &column)?);
+                    index_keys.push(ExpressionKey {
+                        text,
+                        type_oid: postgres_expr::type_of(node)?,
+                        collation: postgres_expr::collation_of(node)?,
+                    });
+                }
+            }
+            let predicate = match predicate_tree {
+                Some(tree) => {
+                    let tree = postgres_expr::read(tree)?;
+                    let node = postgres_expr::single_node(&tree)?;
+                    Some((
+                        postgres_expr::print(node, Style::Plain, names, &column)?,
+                        postgres_expr::print(node, Style::Pretty, names, &column)?,
+                    ))
+                }
+                None => None,
+            };
+            Some((pretty_keys, index_keys, predicate))
+        };
+        match printed() {
+            Some((pretty_keys, index_keys, predicate)) => {
+                if expression_tree.is_some() {
+                    r.expressions = Some(pretty_keys);
+                    keys.insert(r.oid, index_keys);
+                }
+                if let Some((plain, pretty)) = predicate {
+                    r.predicate_sql = Some(plain);
+                    r.predicate = Some(pretty);
+                }
+            }
+            None => server_indexes.push(r.oid),
+        }
+    }
+    if server_checks.is_empty() && server_indexes.is_empty() {
+        return Ok(keys);
+    }
+    #[cfg(test)]
+    tests::SERVER_PRINTED.with(|n| n.set(n.get() + server_checks.len() + server_indexes.len()));
+    let printed = server(&server_checks, &server_indexes)?;
+    let checks: HashMap<i64, String> = printed.checks.into_iter().collect();
+    for r in constraints
+        .iter_mut()
+        .filter(|r| server_checks.contains(&r.oid))
+    {
+        r.definition = Some(checks.get(&r.oid).cloned().ok_or_else(|| {
+            corrupt(format!(
+                "constraint {:?} was dropped while being read",
+                r.name
+            ))
+        })?);
+    }
+    let by_index: HashMap<i64, _> = printed
+        .indexes
+        .into_iter()
+        .map(|(oid, definition, plain, pretty, expressions)| {
+            (oid, (definition, plain, pretty, expressions))
+        })
+        .collect();
+    for r in indexes
+        .iter_mut()
+        .filter(|r| server_indexes.contains(&r.oid))
+    {
+        let (definition, plain, pretty, expressions) = by_index
+            .get(&r.oid)
+            .cloned()
+            .ok_or_else(|| corrupt(format!("index {:?} was dropped while being read", r.name)))?;
+        r.definition = definition;
+        r.predicate_sql = plain;
+        r.predicate = pretty;
+        r.expressions = expressions;
+    }
+    Ok(keys)
 }
 
 fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
@@ -275,6 +521,7 @@ fn build_from(
     documents: &Documents<'_>,
     constraints: impl FnOnce() -> Result<Vec<ConstraintRow>, DriverError>,
     indexes: impl FnOnce() -> Result<Vec<IndexRow>, DriverError>,
+    server: &ServerPrinter<'_>,
 ) -> Result<Schema, DriverError> {
     let mut schema = Schema::new(Dialect::Postgres);
     for r in documents.rows::<SchemaColumns>(Query::Schemas)? {
@@ -427,8 +674,18 @@ fn build_from(
             .collect()
     };
     let catalog = catalog(documents)?;
+    let mut constraints = constraints()?;
+    let mut indexes = indexes()?;
+    let expression_keys = print_expressions(
+        documents,
+        &catalog,
+        &key_columns,
+        &mut constraints,
+        &mut indexes,
+        server,
+    )?;
 
-    for r in constraints()? {
+    for r in constraints {
         // A foreign key's table by oid, before this relation is borrowed (it may be the
         // same one); a table outside the model (an extension's) has its names sent along.
         let (referenced_table, outside_names) = match r.outside {
@@ -558,7 +815,7 @@ fn build_from(
         .into_iter()
         .map(|r| ((r.rel, r.num), r.options))
         .collect();
-    for r in indexes()? {
+    for r in indexes {
         let Some((table_name, relation)) = relations.get_mut(&r.rel) else {
             continue;
         };
@@ -596,9 +853,23 @@ fn build_from(
                     nulls_not_distinct: r.flags & INDEX_NULLS_NOT_DISTINCT != 0,
                     storage: r.storage.as_deref(),
                     predicate: r.predicate_sql.as_deref(),
+                    expressions: &expression_keys
+                        .get(&r.oid)
+                        .map(|keys| {
+                            keys.iter()
+                                .map(|k| KeyColumn {
+                                    name: &k.text,
+                                    expression: true,
+                                    type_oid: k.type_oid,
+                                    collation: k.collation,
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default(),
                 };
                 let column = |number: i16| {
                     key_columns.get(&(r.rel, number)).map(|c| KeyColumn {
+                        expression: false,
                         name: &c.name,
                         type_oid: c.type_oid,
                         collation: c.collation,
@@ -686,6 +957,13 @@ fn catalog(documents: &Documents<'_>) -> Result<Catalog, DriverError> {
         catalog.keywords.extend(keywords.unwrap_or_default());
     }
     for r in documents.rows::<TypeColumns>(Query::Types)? {
+        let name = TypeName {
+            formatted: r.formatted,
+            kind: r.kind,
+            collation: r.collation,
+            element: if r.array { r.element } else { 0 },
+        };
+        catalog.expressions.types.insert(r.oid, name);
         let info = TypeInfo {
             kind: r.kind,
             base: r.base,
@@ -721,6 +999,40 @@ fn catalog(documents: &Documents<'_>) -> Result<Catalog, DriverError> {
             name: r.name,
         };
         catalog.collations.insert(r.oid, name);
+    }
+    let names = &mut catalog.expressions;
+    for r in documents.rows::<EnumColumns>(Query::Enums)? {
+        names
+            .enum_labels
+            .extend(r.label_oids.into_iter().zip(r.labels));
+    }
+    for r in documents.rows::<OperatorColumns>(Query::Operators)? {
+        let operator = Operator {
+            schema: r.schema,
+            name: r.name,
+            kind: r.kind,
+            left: r.left,
+            right: r.right,
+        };
+        names.operators.insert(r.oid, operator);
+    }
+    for r in documents.rows::<RoutineColumns>(Query::Routines)? {
+        if r.loose && r.schema == "pg_catalog" {
+            names.ambiguous_functions.insert(r.name.clone());
+        }
+        let args = r.args.split_whitespace().map(str::parse).collect();
+        let Ok(args) = args else {
+            return Err(corrupt(format!(
+                "function {}: arguments {:?}",
+                r.name, r.args
+            )));
+        };
+        let function = Routine {
+            schema: r.schema,
+            name: r.name,
+            args,
+        };
+        names.functions.insert(r.oid, function);
     }
     Ok(catalog)
 }
@@ -890,6 +1202,8 @@ columns! {
         schema: String,
         name: String,
         labels: Vec<String>,
+        /// The labels' `pg_enum` oids, in the same order.
+        label_oids: Vec<u32>,
     }
 }
 
@@ -979,6 +1293,9 @@ columns! {
         array: bool,
         element: u32,
         pseudo: Option<String>,
+        /// `format_type(oid, -1)`.
+        formatted: String,
+        collation: u32,
     }
 }
 
@@ -1017,6 +1334,7 @@ columns! {
 
 columns! {
     struct ConstraintRow, ConstraintColumns {
+        oid: i64,
         rel: i64,
         name: String,
         kind: String,
@@ -1073,6 +1391,28 @@ columns! {
 }
 
 columns! {
+    struct OperatorRow, OperatorColumns {
+        oid: u32,
+        schema: String,
+        name: String,
+        kind: char,
+        left: u32,
+        right: u32,
+    }
+}
+
+columns! {
+    struct RoutineRow, RoutineColumns {
+        oid: u32,
+        schema: String,
+        name: String,
+        /// `proargtypes`: oids separated by spaces.
+        args: String,
+        loose: bool,
+    }
+}
+
+columns! {
     struct TriggerRow, TriggerColumns {
         rel: i64,
         name: String,
@@ -1119,9 +1459,12 @@ enum Query {
     Indexes,
     Triggers,
     Functions,
+    Operators,
+    Routines,
+    Trees,
 }
 
-const QUERIES: [Query; 18] = [
+const QUERIES: [Query; 21] = [
     Query::Keywords,
     Query::Schemas,
     Query::Extensions,
@@ -1140,6 +1483,9 @@ const QUERIES: [Query; 18] = [
     Query::Indexes,
     Query::Triggers,
     Query::Functions,
+    Query::Operators,
+    Query::Routines,
+    Query::Trees,
 ];
 
 /// Settings that change how the catalog printers write names and literals, and the value
@@ -1160,6 +1506,14 @@ const PINNED: [(&str, &str); 9] = [
     ("jit", "off"),
     ("work_mem", "64MB"),
 ];
+
+/// An index's predicate as the model keeps it, and its expression keys as printed, by
+/// the server: on servers whose printers [`super::postgres_expr`] does not know, and for
+/// the indexes it cannot print.
+const PREDICATE: &str = "pg_get_expr(x.indpred, x.indrelid, true)";
+const EXPRESSIONS: &str = "CASE WHEN x.indexprs IS NOT NULL THEN \
+     (SELECT json_agg(pg_get_indexdef(x.indexrelid, k, true) ORDER BY k) \
+     FROM generate_series(1, x.indnkeyatts) k WHERE x.indkey[k - 1] = 0) END";
 
 /// Schemas a user's objects can live in.
 const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
@@ -1218,8 +1572,8 @@ impl Share {
 
     /// Whether the batch of this share runs `query`. Per-relation queries and the types of
     /// the relations' columns run in every share, on its relations; the others in one:
-    /// sequences (the largest, 2,000 on the benchmark's schema) in the last, the rest in
-    /// the first.
+    /// sequences (the largest, 2,000 on the benchmark's schema), operators and functions
+    /// in the last, the rest in the first.
     fn runs(self, query: Query) -> bool {
         match query {
             Query::Relations
@@ -1228,7 +1582,8 @@ impl Share {
             | Query::Types
             | Query::Constraints
             | Query::Indexes
-            | Query::Triggers => true,
+            | Query::Triggers
+            | Query::Trees => true,
             Query::Keywords
             | Query::Schemas
             | Query::Extensions
@@ -1239,7 +1594,7 @@ impl Share {
             | Query::Methods
             | Query::Collations
             | Query::Functions => self.index == 0,
-            Query::Sequences => self.index + 1 == self.count,
+            Query::Sequences | Query::Operators | Query::Routines => self.index + 1 == self.count,
         }
     }
 }
@@ -1252,7 +1607,15 @@ fn batch(history_oid: i64, server_version: i32, share: Share) -> String {
     // A share other than the first runs on a helper connection, which must never wait long
     // for a lock: it may be held by a transaction open on the first connection, which
     // waits for the helper. Its batch then fails and the first connection reads the share.
-    let helper = (share.index > 0).then_some(("lock_timeout", "1s"));
+    pinned(
+        &statement(history_oid, server_version, share),
+        share.index > 0,
+    )
+}
+
+/// `statement` between saving and pinning the [`PINNED`] settings and restoring them.
+fn pinned(statement: &str, helper: bool) -> String {
+    let helper = helper.then_some(("lock_timeout", "1s"));
     let pinned: Vec<(&str, &str)> = PINNED.iter().copied().chain(helper).collect();
     let mut sql = String::from("SELECT ");
     for (i, (setting, value)) in pinned.iter().enumerate() {
@@ -1264,7 +1627,7 @@ fn batch(history_oid: i64, server_version: i32, share: Share) -> String {
         ));
     }
     sql.push_str(";\n");
-    sql.push_str(&statement(history_oid, server_version, share));
+    sql.push_str(statement);
     sql.push_str(";\n");
     sql.push_str("SELECT ");
     for (i, (setting, _)) in pinned.iter().enumerate() {
@@ -1307,9 +1670,11 @@ fn statement(history_oid: i64, server_version: i32, share: Share) -> String {
         if i > 0 {
             sql.push_str(",\n");
         }
-        if share.runs(*query) {
+        let needed = client_expressions(server_version)
+            || !matches!(query, Query::Operators | Query::Routines | Query::Trees);
+        if share.runs(*query) && needed {
             sql.push('(');
-            sql.push_str(&query_sql(*query, server_version));
+            sql.push_str(&query_sql(*query, server_version, share));
             sql.push(')');
         } else {
             sql.push_str("NULL");
@@ -1318,8 +1683,15 @@ fn statement(history_oid: i64, server_version: i32, share: Share) -> String {
     sql
 }
 
-fn query_sql(query: Query, server_version: i32) -> String {
+/// Whether CHECK constraints, index expressions and predicates are printed here, from
+/// their node trees ([`super::postgres_expr`], whose printers are PostgreSQL 15's).
+fn client_expressions(server_version: i32) -> bool {
+    (150000..160000).contains(&server_version)
+}
+
+fn query_sql(query: Query, server_version: i32, share: Share) -> String {
     let client_printed = server_version < CLIENT_PRINTED_BELOW;
+    let expressions = client_expressions(server_version);
     match query {
         // quote_ident quotes a keyword unless it is unreserved.
         Query::Keywords => {
@@ -1348,6 +1720,11 @@ fn query_sql(query: Query, server_version: i32) -> String {
                 (
                     "labels",
                     "(SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') \
+                     FROM pg_enum e WHERE e.enumtypid = t.oid)",
+                ),
+                (
+                    "label_oids",
+                    "(SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') \
                      FROM pg_enum e WHERE e.enumtypid = t.oid)",
                 ),
             ],
@@ -1508,13 +1885,24 @@ fn query_sql(query: Query, server_version: i32) -> String {
                     ("array", array),
                     ("element", "t.typelem::int8"),
                     ("pseudo", "CASE WHEN t.typtype = 'p' THEN t.typname END"),
+                    ("formatted", "format_type(t.oid, -1)"),
+                    ("collation", "t.typcollation::int8"),
                 ],
-                "FROM pg_type t WHERE t.typtype IN ('p', 'd') \
+                &format!(
+                    "FROM pg_type t WHERE t.typtype IN ('p', 'd') {} \
                  OR t.oid IN (SELECT v.oid FROM (SELECT DISTINCT a.atttypid AS oid FROM col a \
                  WHERE a.own UNION SELECT d.typbasetype FROM pg_type d WHERE d.typtype = 'd') u \
                  CROSS JOIN LATERAL (VALUES (u.oid), \
                  ((SELECT e.typelem FROM pg_type e WHERE e.oid = u.oid))) v(oid)) \
                  OR t.oid IN (SELECT opcintype FROM pg_opclass WHERE opcdefault)",
+                    if expressions && share.index + 1 == share.count {
+                        // The types of constants and casts in expressions, in one share.
+                        "OR t.typnamespace = 'pg_catalog'::regnamespace AND t.typtype <> 'c' \
+                     OR t.typtype = 'e'"
+                    } else {
+                        ""
+                    }
+                ),
             )
         }
         Query::Casts => columnar(
@@ -1555,7 +1943,9 @@ fn query_sql(query: Query, server_version: i32) -> String {
         // implementation details of the first. (Written as a scalar subquery: as an anti-join
         // the planner expected one row and chose a nested loop that took 300 ms.)
         Query::Constraints => {
-            let printed = if client_printed {
+            let printed = if expressions {
+                "k.contype = 'x'"
+            } else if client_printed {
                 "k.contype IN ('c', 'x')"
             } else {
                 "true"
@@ -1570,6 +1960,7 @@ fn query_sql(query: Query, server_version: i32) -> String {
             };
             columnar(
                 &[
+                    ("oid", "k.oid::int8"),
                     ("rel", "k.conrelid::int8"),
                     ("name", "k.conname"),
                     ("kind", "k.contype"),
@@ -1622,7 +2013,9 @@ fn query_sql(query: Query, server_version: i32) -> String {
         // the share's constraints' indexes: an anti-join probed pg_constraint once per index,
         // 7 of the 56 ms this query took for 1,000 tables.)
         Query::Indexes => {
-            let printed = if client_printed {
+            let printed = if expressions {
+                "false"
+            } else if client_printed {
                 "x.indexprs IS NOT NULL"
             } else {
                 "true"
@@ -1661,12 +2054,13 @@ fn query_sql(query: Query, server_version: i32) -> String {
                             "CASE WHEN NOT ({printed}) THEN pg_get_expr(x.indpred, x.indrelid) END"
                         ),
                     ),
-                    ("predicate", "pg_get_expr(x.indpred, x.indrelid, true)"),
+                    (
+                        "predicate",
+                        &format!("CASE WHEN NOT {expressions} THEN {PREDICATE} END"),
+                    ),
                     (
                         "expressions",
-                        "CASE WHEN x.indexprs IS NOT NULL THEN \
-                         (SELECT json_agg(pg_get_indexdef(x.indexrelid, k, true) ORDER BY k) \
-                         FROM generate_series(1, x.indnkeyatts) k WHERE x.indkey[k - 1] = 0) END",
+                        &format!("CASE WHEN NOT {expressions} THEN {EXPRESSIONS} END"),
                     ),
                 ],
                 "FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
@@ -1676,6 +2070,42 @@ fn query_sql(query: Query, server_version: i32) -> String {
                  WHERE k.conrelid IN (SELECT oid FROM rel) AND k.contype IN ('p', 'u', 'x'))",
             )
         }
+        Query::Operators => columnar(
+            &[
+                ("oid", "o.oid::int8"),
+                ("schema", "n.nspname"),
+                ("name", "o.oprname"),
+                ("kind", "o.oprkind"),
+                ("left", "o.oprleft::int8"),
+                ("right", "o.oprright::int8"),
+            ],
+            "FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace",
+        ),
+        // Every function a default or an expression may call, and whether looking it up
+        // by name could find another one (VARIADIC, defaults).
+        Query::Routines => columnar(
+            &[
+                ("oid", "p.oid::int8"),
+                ("schema", "n.nspname"),
+                ("name", "p.proname"),
+                ("args", "p.proargtypes::text"),
+                ("loose", "p.provariadic <> 0 OR p.pronargdefaults > 0"),
+            ],
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind = 'f'",
+        ),
+        // The node trees of the share's CHECK constraints, index expressions and
+        // predicates, as one text of entries `kind oid length:tree` (`c`, `e`, `p`), not
+        // JSON: escaping 6 MB of trees into JSON strings cost the server more than the
+        // trees themselves (2,000 tables, issue 3).
+        Query::Trees => "SELECT string_agg(u.kind || u.oid || ' ' || octet_length(u.tree) \
+             || ':' || u.tree, '') FROM (\
+             SELECT 'c' AS kind, k.oid, k.conbin::text AS tree FROM pg_constraint k \
+             WHERE k.conrelid IN (SELECT oid FROM rel) AND k.contype = 'c' \
+             UNION ALL SELECT 'e', x.indexrelid, x.indexprs::text FROM pg_index x \
+             WHERE x.indrelid IN (SELECT oid FROM rel) AND x.indexprs IS NOT NULL \
+             UNION ALL SELECT 'p', x.indexrelid, x.indpred::text FROM pg_index x \
+             WHERE x.indrelid IN (SELECT oid FROM rel) AND x.indpred IS NOT NULL) u"
+            .to_owned(),
         // Internal triggers implement foreign keys.
         Query::Triggers => columnar(
             &[
@@ -1877,13 +2307,19 @@ mod tests {
             .parse()
             .expect("version");
         let started = std::time::Instant::now();
-        let err = other_runtime
-            .block_on(other.simple_query(&batch(0, version, Share::new(1, 2))))
-            .expect_err("waits for a lock");
-        assert_eq!(
-            err.code(),
-            Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
-        );
+        let result =
+            other_runtime.block_on(other.simple_query(&batch(0, version, Share::new(1, 2))));
+        if client_expressions(version) {
+            // Its CHECK constraints printed by the client, the batch opens no table and
+            // takes no lock: it reads the committed catalog.
+            result.expect("no lock taken");
+        } else {
+            let err = result.expect_err("waits for a lock");
+            assert_eq!(
+                err.code(),
+                Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+            );
+        }
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         runtime
             .block_on(client.batch_execute("ROLLBACK"))
@@ -1968,6 +2404,17 @@ mod tests {
              JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {user}"
         ));
+        // Each index's predicate and expression keys, pretty, separated by U+0001:
+        // `predicate^An:key^An:key`.
+        let server_expressions = server(&format!(
+            "SELECT n.nspname::text, c.relname::text, i.relname::text, \
+             coalesce(pg_get_expr(x.indpred, x.indrelid, true), '') \
+             || coalesce((SELECT string_agg(chr(1) || k || ':' || pg_get_indexdef(x.indexrelid, k, true), \
+             '' ORDER BY k) FROM generate_series(1, x.indnkeyatts) k WHERE x.indkey[k - 1] = 0), '') \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {user}"
+        ));
         let server_constraints = server(&format!(
             "SELECT n.nspname::text, c.relname::text, k.conname::text, \
              pg_get_constraintdef(k.oid) FROM pg_constraint k \
@@ -2003,6 +2450,19 @@ mod tests {
             for (name, index) in relation_indexes {
                 let key = (relation.schema.clone(), relation.name.clone(), name.clone());
                 assert_eq!(index.definition, server_indexes[&key], "index {key:?}");
+                let (predicate, keys) = server_expressions[&key]
+                    .split_once('\u{1}')
+                    .unwrap_or((&server_expressions[&key], ""));
+                assert_eq!(
+                    index.predicate.as_deref().unwrap_or(""),
+                    predicate,
+                    "{key:?}"
+                );
+                for entry in keys.split('\u{1}').filter(|k| !k.is_empty()) {
+                    let (number, printed) = entry.split_once(':').expect("n:key");
+                    let number: usize = number.parse().expect("number");
+                    assert_eq!(index.columns[number - 1], printed, "{key:?} key {number}");
+                }
                 indexes += 1;
             }
             for (name, constraint) in relation_constraints.into_iter().flatten() {
@@ -2221,7 +2681,9 @@ CREATE INDEX multiranges_gist ON multiranges USING gist (m);
             "{indexes} indexes"
         );
 
-        // Only expression indexes, CHECK and EXCLUDE went to the server's printers.
+        // Only expression indexes, CHECK and EXCLUDE went to the server's printers (on
+        // PostgreSQL 15, whose expressions are printed here, only EXCLUDE).
+        let here = client_expressions(version);
         let messages = runtime
             .block_on(client.simple_query(&batch(0, version, Share::WHOLE)))
             .expect("batch");
@@ -2231,15 +2693,50 @@ CREATE INDEX multiranges_gist ON multiranges USING gist (m);
             .rows::<IndexColumns>(Query::Indexes)
             .expect("indexes")
         {
-            let expression = r.key.contains(&0);
+            let expression = r.key.contains(&0) && !here;
             assert_eq!(r.definition.is_some(), expression, "{}", r.name);
         }
         for r in documents
             .rows::<ConstraintColumns>(Query::Constraints)
             .expect("rows")
         {
-            let server = matches!(r.kind.as_str(), "c" | "x");
+            let server = r.kind == "x" || r.kind == "c" && !here;
             assert_eq!(r.definition.is_some(), server, "{}", r.name);
+        }
+    }
+
+    thread_local! {
+        /// How many CHECK constraints and indexes `print_expressions` sent to the server.
+        pub(super) static SERVER_PRINTED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Expressions of many shapes (`expression_variants.sql`): every CHECK constraint,
+    /// index definition, predicate and expression key is what the server prints, whoever
+    /// printed it; on PostgreSQL 15 most are printed here.
+    #[test]
+    fn client_printed_expressions_are_the_servers() {
+        let db = PgDatabase::new();
+        let (runtime, client) = connect(&db);
+        let version: i32 = show(&runtime, &client, "server_version_num")
+            .parse()
+            .expect("version");
+        runtime
+            .block_on(client.batch_execute(include_str!("expression_variants.sql")))
+            .unwrap_or_else(|e| panic!("variants: {e:?}"));
+        let total: i64 = runtime
+            .block_on(client.query_one(
+                "SELECT (SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND conrelid <> 0) \
+                 + (SELECT count(*) FROM pg_index WHERE indexprs IS NOT NULL OR indpred IS NOT NULL)",
+                &[],
+            ))
+            .expect("count")
+            .get(0);
+        SERVER_PRINTED.with(|n| n.set(0));
+        assert_definitions_are_the_servers(&runtime, &client);
+        let on_server = SERVER_PRINTED.with(Cell::get);
+        eprintln!("{total} expressions: {on_server} printed by the server");
+        if client_expressions(version) {
+            assert!(on_server * 2 < total as usize, "{on_server} of {total}");
         }
     }
 

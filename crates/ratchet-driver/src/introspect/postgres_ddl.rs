@@ -53,6 +53,8 @@ pub(super) struct Catalog {
     pub binary_casts: HashSet<(u32, u32)>,
     /// [`Catalog::default_opclass`] by (type, access method), computed once each.
     pub defaults: RefCell<HashMap<(u32, u32), Option<u32>>>,
+    /// What printing expressions needs (PostgreSQL 15 only; empty otherwise).
+    pub expressions: super::postgres_expr::ExprCatalog,
 }
 
 /// An object named in a schema, as the catalog stores it (unquoted).
@@ -90,9 +92,13 @@ pub(super) struct TypeInfo {
 }
 
 /// A table column, for the keys that refer to it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct KeyColumn<'a> {
+    /// A column's name, or an expression key as printed (already in parentheses where
+    /// it needs them, see [`KeyColumn::expression`]).
     pub name: &'a str,
+    /// Whether `name` is an expression, written as it is rather than quoted.
+    pub expression: bool,
     /// `atttypid`
     pub type_oid: u32,
     /// `attcollation`
@@ -123,6 +129,8 @@ pub(super) struct IndexParts<'a> {
     pub storage: Option<&'a [String]>,
     /// The predicate of a partial index as `pg_get_expr(indpred, indrelid)` prints it.
     pub predicate: Option<&'a str>,
+    /// The expression keys, in order, for the keys numbered 0.
+    pub expressions: &'a [KeyColumn<'a>],
 }
 
 /// Why a definition could not be written: catalog data that does not fit together.
@@ -133,21 +141,18 @@ impl Catalog {
     /// digits and underscores, starts with a letter or underscore, and is not a keyword
     /// other than an unreserved one; otherwise in double quotes, with quotes doubled.
     pub fn quote<'s>(&self, ident: &'s str) -> std::borrow::Cow<'s, str> {
-        let bytes = ident.as_bytes();
-        let plain = bytes
-            .first()
-            .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
-            && !self.keywords.contains(ident);
-        if plain {
-            std::borrow::Cow::Borrowed(ident)
-        } else {
-            std::borrow::Cow::Owned(format!("\"{}\"", ident.replace('"', "\"\"")))
-        }
+        quote(&self.keywords, ident)
     }
 
+    /// What [`super::postgres_expr`] prints with; unlike the whole catalog, it can be
+    /// shared between threads.
+    pub fn names(&self) -> super::postgres_expr::Names<'_> {
+        super::postgres_expr::Names {
+            keywords: &self.keywords,
+            collations: &self.collations,
+            expressions: &self.expressions,
+        }
+    }
     fn push_quoted(&self, out: &mut String, ident: &str) {
         out.push_str(&self.quote(ident));
     }
@@ -333,14 +338,23 @@ impl Catalog {
             .orders
             .get(index.method)
             .ok_or_else(|| format!("unknown access method {:?}", index.method))?;
+        let mut expressions = index.expressions.iter();
         for (position, number) in index.key.iter().enumerate() {
             if position == index.key_count {
                 out.push_str(") INCLUDE (");
             } else if position > 0 {
                 out.push_str(", ");
             }
-            let key = column(*number).ok_or_else(|| format!("no column {number} for a key"))?;
-            self.push_quoted(&mut out, key.name);
+            let key = match number {
+                0 => expressions.next().copied(),
+                _ => column(*number),
+            };
+            let key = key.ok_or_else(|| format!("no column {number} for a key"))?;
+            if key.expression {
+                out.push_str(key.name);
+            } else {
+                self.push_quoted(&mut out, key.name);
+            }
             if position >= index.key_count {
                 continue;
             }
@@ -510,6 +524,25 @@ impl Deferral {
         if self.deferred {
             out.push_str(" INITIALLY DEFERRED");
         }
+    }
+}
+
+/// An identifier as `quote_ident` prints it: bare when it is lower case letters, digits
+/// and underscores, starts with a letter or underscore, and is not one of `keywords`
+/// (those that are not `UNRESERVED`); otherwise in double quotes, with quotes doubled.
+pub(super) fn quote<'s>(keywords: &HashSet<String>, ident: &'s str) -> std::borrow::Cow<'s, str> {
+    let bytes = ident.as_bytes();
+    let plain = bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && !keywords.contains(ident);
+    if plain {
+        std::borrow::Cow::Borrowed(ident)
+    } else {
+        std::borrow::Cow::Owned(format!("\"{}\"", ident.replace('"', "\"\"")))
     }
 }
 
