@@ -1,4 +1,4 @@
-//! PostgreSQL: the schema from `pg_catalog`, in two round trips whatever its size.
+//! PostgreSQL: the schema from `pg_catalog`, in a few round trips whatever its size.
 //!
 //! One query per object kind for the whole database (never one per table), all in one
 //! statement that shares the list of the user's relations and of their columns, sent in
@@ -22,6 +22,13 @@
 //! key, unique and foreign key definitions are written here from the catalog's columns,
 //! byte for byte as the server's printers write them ([`super::postgres_ddl`]): on a new
 //! backend the printers cost more than everything else together (issue 3).
+//!
+//! On PostgreSQL 15 the CHECK constraints, index expressions and predicates are printed
+//! here too, from their node trees ([`super::postgres_expr`]), which follow the
+//! constraints' and indexes' documents ([`with_trees`]): printing one, the server opens its
+//! table. Then one more statement reads the names of the operators, functions and types
+//! the trees refer to, and, only if a tree has a part printed only by the server, another
+//! has the server print those objects.
 //!
 //! The printers qualify a name unless it is visible on the `search_path`, and print
 //! timestamps in the session's `TimeZone` and `DateStyle`, so their output depends on the
@@ -50,6 +57,7 @@ use ratchet_schema::{
     PartitionOf, QualifiedName, ReferentialAction, RoutineKind, Schema, Sequence, Table, Trigger,
     View, Volatility,
 };
+use rustc_hash::FxHashMap;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
 use tokio::runtime::Runtime;
@@ -59,7 +67,7 @@ use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage, SimpleQueryRow};
 use super::postgres_ddl::{
     Catalog, Deferral, ForeignKeyParts, IndexParts, KeyColumn, Opclass, SchemaName, TypeInfo,
 };
-use super::postgres_expr::{self, Operator, Routine, Style, TypeName};
+use super::postgres_expr::{self, ExprCatalog, Style, Value};
 use crate::{DriverError, TableName};
 
 const CONTEXT: &str = "reading the schema";
@@ -162,13 +170,13 @@ pub(crate) fn introspect(
         Ok(vec![first, second])
     })?;
     let rows = statement_rows(batches)?;
-    // What the node trees' printers could not print, the server prints, on this
-    // connection (which sees what the batch saw inside a transaction).
-    let server = |checks: &[i64], indexes: &[i64]| -> Result<ServerPrinted, DriverError> {
-        let sql = pinned(&server_printed_statement(checks, indexes), false);
+    // What printing the node trees needs to look up, and what it cannot print, the
+    // server answers on this connection (which sees what the batch saw in a transaction).
+    let ask = |statement: &str| -> Result<String, DriverError> {
         let messages = runtime
-            .block_on(client.simple_query(&sql))
+            .block_on(client.simple_query(&pinned(statement, false)))
             .map_err(database)?;
+        // The second row: after the saved settings, before their restoring.
         let row = messages
             .iter()
             .filter_map(|m| match m {
@@ -176,10 +184,10 @@ pub(crate) fn introspect(
                 _ => None,
             })
             .nth(1)
-            .ok_or_else(|| corrupt("no row for the printed expressions".to_owned()))?;
-        serde_json::from_str(row.get(0).unwrap_or("{}")).map_err(|e| corrupt(e.to_string()))
+            .ok_or_else(|| corrupt("no row for a follow-up statement".to_owned()))?;
+        Ok(row.get(0).unwrap_or("{}").to_owned())
     };
-    let mut schema = build(&Documents::new(&rows), &server)?;
+    let mut schema = build(&Documents::new(&rows), &ask)?;
     forget_history_schema(&mut schema, history);
     Ok(schema)
 }
@@ -234,7 +242,19 @@ impl<'a> Documents<'a> {
         Documents { batches }
     }
 
+    /// A query's JSON documents, one per batch that ran it.
     fn texts(&self, query: Query) -> impl Iterator<Item = &'a str> + '_ {
+        self.documents(query)
+            .map(|text| text.split_once(TREES).map_or(text, |(json, _)| json))
+    }
+
+    /// The node trees that follow a query's JSON document ([`with_trees`]).
+    fn trees(&self, query: Query) -> impl Iterator<Item = &'a str> + '_ {
+        self.documents(query)
+            .filter_map(|text| text.split_once(TREES).map(|(_, trees)| trees))
+    }
+
+    fn documents(&self, query: Query) -> impl Iterator<Item = &'a str> + '_ {
         self.batches
             .iter()
             .filter_map(move |batch| batch.get(query as usize).copied().flatten())
@@ -272,24 +292,32 @@ struct ColumnInfo {
 }
 
 /// The model from the queries' documents.
-fn build(documents: &Documents<'_>, server: &ServerPrinter<'_>) -> Result<Schema, DriverError> {
+fn build(documents: &Documents<'_>, ask: &Ask<'_>) -> Result<Schema, DriverError> {
     // The largest documents are parsed on other threads meanwhile: parsing is half of the
     // client's time (2,000 tables: 25 of 50 ms), and the server is done by now.
     std::thread::scope(|scope| {
         let constraints = scope.spawn(|| documents.rows::<ConstraintColumns>(Query::Constraints));
         let indexes = scope.spawn(|| documents.rows::<IndexColumns>(Query::Indexes));
+        // And the catalog, with the expressions printed from their trees, which waits for
+        // the server once (the names the trees refer to).
+        let catalog = scope.spawn(|| {
+            let catalog = catalog(documents)?;
+            let templates = print_templates(documents, &catalog, ask)?;
+            Ok((catalog, templates))
+        });
         build_from(
             documents,
             || joined(constraints),
             || joined(indexes),
-            server,
+            || joined(catalog),
+            ask,
         )
     })
 }
 
-/// Asks the server to print the CHECK constraints and indexes (by oid) that
-/// [`postgres_expr`] could not.
-type ServerPrinter<'a> = dyn Fn(&[i64], &[i64]) -> Result<ServerPrinted, DriverError> + 'a;
+/// Runs a statement that returns one JSON document, its settings pinned as the batch's
+/// (the printers' output depends on them), on the connection that read the schema.
+type Ask<'a> = dyn Fn(&str) -> Result<String, DriverError> + Sync + 'a;
 
 /// (index oid, `pg_get_indexdef` when it has expressions, the predicate plain and
 /// pretty, the expression keys pretty).
@@ -339,10 +367,13 @@ struct ExpressionKey {
 }
 
 /// The share's node trees, by kind (`c`, `e`, `p`) and oid, from the entries
-/// `kind oid length:tree` of the [`Query::Trees`] documents.
-fn trees<'a>(documents: &Documents<'a>) -> Result<HashMap<(u8, i64), &'a str>, DriverError> {
-    let mut trees = HashMap::new();
-    for mut text in documents.texts(Query::Trees) {
+/// `kind oid length:tree` after the constraints' and indexes' documents ([`with_trees`]).
+fn trees<'a>(documents: &Documents<'a>) -> Result<Vec<(u8, i64, &'a str)>, DriverError> {
+    let mut trees = Vec::new();
+    let texts = documents
+        .trees(Query::Constraints)
+        .chain(documents.trees(Query::Indexes));
+    for mut text in texts {
         while !text.is_empty() {
             let bad = || corrupt(format!("node trees at {:?}", &text[..text.len().min(40)]));
             let kind = text.as_bytes()[0];
@@ -351,111 +382,218 @@ fn trees<'a>(documents: &Documents<'a>) -> Result<HashMap<(u8, i64), &'a str>, D
             let oid: i64 = oid.parse().map_err(|_| bad())?;
             let length: usize = length.parse().map_err(|_| bad())?;
             let tree = rest.get(..length).ok_or_else(bad)?;
-            trees.insert((kind, oid), tree);
+            trees.push((kind, oid, tree));
             text = &rest[length..];
         }
     }
     Ok(trees)
 }
 
-/// Prints, from their node trees, the CHECK constraints and the indexes' expressions and
-/// predicates the batch left unprinted (PostgreSQL 15, [`client_expressions`]), into the
-/// rows as the server's printers would have filled them; asks `server` for those it
-/// cannot print. Returns the indexes' expression keys for their definitions.
-fn print_expressions(
+/// What one node tree prints as: per expression (one for a CHECK constraint or a
+/// predicate, one per expression key), its plain and pretty [`postgres_expr::template`]s.
+/// Index keys are in parentheses unless they look like function calls, as the server
+/// writes them in both forms.
+struct Printed {
+    expressions: Vec<PrintedExpression>,
+}
+
+struct PrintedExpression {
+    plain: String,
+    /// Not made for CHECK constraints, which the model keeps plain only.
+    pretty: Option<String>,
+    type_oid: u32,
+    collation: u32,
+}
+
+/// The node trees of a batch's CHECK constraints and indexes, printed as templates
+/// ([`postgres_expr::template`]) for [`fill_expressions`].
+struct Templates {
+    /// By (kind, oid) as in [`trees`], the position of its tree in `printed`.
+    tree_ids: FxHashMap<(u8, i64), usize>,
+    /// Per distinct tree, `None` if it cannot be printed here.
+    printed: Vec<Option<Printed>>,
+}
+
+impl Templates {
+    /// `None` when there is no such tree, `Some(None)` when it cannot be printed here.
+    fn get(&self, kind: u8, oid: i64) -> Option<Option<&Printed>> {
+        let id = self.tree_ids.get(&(kind, oid))?;
+        Some(self.printed[*id].as_ref())
+    }
+}
+
+/// Prints the node trees of the CHECK constraints and the indexes' expressions and
+/// predicates that the batch left unprinted (PostgreSQL 15, [`client_expressions`]) as
+/// templates, while the rest of the documents are parsed. Each distinct tree is read and
+/// printed once, in two halves on two threads; the names the trees refer to are asked of
+/// the server in one statement. `None` when the batch sent no trees.
+fn print_templates(
     documents: &Documents<'_>,
+    catalog: &Catalog,
+    ask: &Ask<'_>,
+) -> Result<Option<Templates>, DriverError> {
+    let trees = trees(documents)?;
+    if trees.is_empty() {
+        return Ok(None);
+    }
+    // Distinct texts, a CHECK's apart (it needs no pretty form), and which one each
+    // object's tree is. (FxHash: the texts are 6 MB on 2,000 tables.)
+    let mut ids: FxHashMap<(bool, &str), usize> = FxHashMap::default();
+    let mut distinct: Vec<(bool, &str)> = Vec::new();
+    let tree_ids: FxHashMap<(u8, i64), usize> = trees
+        .iter()
+        .map(|&(kind, oid, text)| {
+            let key = (kind == b'c', text);
+            let id = *ids.entry(key).or_insert_with(|| {
+                distinct.push(key);
+                distinct.len() - 1
+            });
+            ((kind, oid), id)
+        })
+        .collect();
+    let (first, second) = distinct.split_at(distinct.len() / 2);
+    fn read<'a>(part: &[(bool, &'a str)]) -> Vec<Option<Value<'a>>> {
+        part.iter()
+            .map(|(_, text)| postgres_expr::read(text))
+            .collect()
+    }
+    let (mut read_trees, second_trees) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| read(second));
+        (read(first), joined(other))
+    });
+    read_trees.extend(second_trees);
+    let mut referenced = postgres_expr::Referenced::default();
+    read_trees
+        .iter()
+        .flatten()
+        .for_each(|tree| referenced.add(tree));
+    let expressions = ExprCatalog::from_json(&ask(&postgres_expr::names_statement(&referenced))?)
+        .map_err(|e| corrupt(format!("names for expressions: {e}")))?;
+    let names = catalog.names(&expressions);
+    let print = |check: bool, tree: &Value<'_>| -> Option<Printed> {
+        let nodes = if check {
+            vec![postgres_expr::single_node(tree)?]
+        } else {
+            match tree {
+                Value::List(_) => postgres_expr::list_nodes(tree)?,
+                _ => vec![postgres_expr::single_node(tree)?],
+            }
+        };
+        let list = matches!(tree, Value::List(_));
+        let mut expressions = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            // Index keys: in parentheses unless they look like a function call.
+            let wrap = |text: String| {
+                if !list || postgres_expr::looks_like_function(node) {
+                    text
+                } else {
+                    format!("({text})")
+                }
+            };
+            let pretty = match check {
+                true => None,
+                false => Some(wrap(postgres_expr::template(node, Style::Pretty, names)?)),
+            };
+            expressions.push(PrintedExpression {
+                plain: wrap(postgres_expr::template(node, Style::Plain, names)?),
+                pretty,
+                type_oid: postgres_expr::type_of(node)?,
+                collation: postgres_expr::collation_of(node)?,
+            });
+        }
+        Some(Printed { expressions })
+    };
+    let print_all = |part: &[(bool, &str)], trees: &[Option<Value<'_>>]| -> Vec<Option<Printed>> {
+        part.iter()
+            .zip(trees)
+            .map(|((check, _), tree)| print(*check, tree.as_ref()?))
+            .collect()
+    };
+    let (first_trees, second_trees) = read_trees.split_at(first.len());
+    let (mut printed, second_printed) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| print_all(second, second_trees));
+        (print_all(first, first_trees), joined(other))
+    });
+    printed.extend(second_printed);
+    Ok(Some(Templates { tree_ids, printed }))
+}
+
+/// Fills the rows' CHECK definitions and the indexes' expressions and predicates in from
+/// `templates`, as the server's printers would have; asks the server for those that
+/// cannot be printed here. Returns the indexes' expression keys for their definitions.
+fn fill_expressions(
+    templates: Option<&Templates>,
     catalog: &Catalog,
     key_columns: &HashMap<(i64, i16), ColumnInfo>,
     constraints: &mut [ConstraintRow],
     indexes: &mut [IndexRow],
-    server: &ServerPrinter<'_>,
+    ask: &Ask<'_>,
 ) -> Result<HashMap<i64, Vec<ExpressionKey>>, DriverError> {
-    let trees = trees(documents)?;
     let mut keys = HashMap::new();
-    if trees.is_empty() {
+    let Some(templates) = templates else {
         return Ok(keys);
-    }
-    let names = catalog.names();
-    let columns_of =
-        |rel: i64| move |number: i16| key_columns.get(&(rel, number)).map(|c| c.name.clone());
-    // The CHECK constraints (most of the trees) in two halves, one on another thread: the
-    // server has answered, the client has both cores.
-    let print_checks = |rows: &mut [ConstraintRow]| -> Vec<i64> {
-        let mut unprinted = Vec::new();
-        let mut templates: HashMap<&str, Option<String>> = HashMap::new();
-        for r in rows
-            .iter_mut()
-            .filter(|r| r.kind == "c" && r.definition.is_none())
-        {
-            let printed = trees.get(&(b'c', r.oid)).and_then(|tree| {
-                let template = templates
-                    .entry(tree)
-                    .or_insert_with(|| postgres_expr::template(tree, Style::Plain, names));
-                postgres_expr::fill(template.as_deref()?, names, &columns_of(r.rel))
-            });
-            match printed {
-                Some(expression) => {
-                    let no_inherit = if r.flags & CONSTRAINT_NO_INHERIT != 0 {
-                        " NO INHERIT"
-                    } else {
-                        ""
-                    };
-                    r.definition = Some(format!("CHECK ({expression}){no_inherit}"));
-                }
-                None => unprinted.push(r.oid),
-            }
-        }
-        unprinted
     };
-    let (first, second) = constraints.split_at_mut(constraints.len() / 2);
-    let server_checks = std::thread::scope(|scope| {
-        let other = scope.spawn(|| print_checks(first));
-        let mut unprinted = print_checks(second);
-        unprinted.extend(joined(other));
-        unprinted
-    });
+
+    let fill = |template: &str, rel: i64| {
+        let column = |number: i16| key_columns.get(&(rel, number)).map(|c| c.name.as_str());
+        postgres_expr::fill(template, &catalog.keywords, &column)
+    };
+    let mut server_checks = Vec::new();
+    for r in constraints
+        .iter_mut()
+        .filter(|r| r.kind == "c" && r.definition.is_none())
+    {
+        let expression = templates
+            .get(b'c', r.oid)
+            .flatten()
+            .and_then(|p| fill(&p.expressions.first()?.plain, r.rel));
+        match expression {
+            Some(expression) => {
+                let no_inherit = if r.flags & CONSTRAINT_NO_INHERIT != 0 {
+                    " NO INHERIT"
+                } else {
+                    ""
+                };
+                r.definition = Some(format!("CHECK ({expression}){no_inherit}"));
+            }
+            None => server_checks.push(r.oid),
+        }
+    }
     let mut server_indexes = Vec::new();
     for r in indexes.iter_mut().filter(|r| r.definition.is_none()) {
-        let expression_tree = trees.get(&(b'e', r.oid));
-        let predicate_tree = trees.get(&(b'p', r.oid));
-        if expression_tree.is_none() && r.key.contains(&0) {
-            server_indexes.push(r.oid);
-            continue;
-        }
-        let column = columns_of(r.rel);
-        let printed = || -> Option<_> {
+        let (expression_tree, predicate_tree) =
+            (templates.get(b'e', r.oid), templates.get(b'p', r.oid));
+        let filled = || -> Option<_> {
             let mut pretty_keys = Vec::new();
             let mut index_keys = Vec::new();
-            if let Some(tree) = expression_tree {
-                let tree = postgres_expr::read(tree)?;
-                for node in postgres_expr::list_nodes(&tree)? {
-                    // Either way, in parentheses unless it looks like a function call.
-                    let bare = postgres_expr::looks_like_function(node);
-                    let wrap = |text: String| if bare { text } else { format!("({text})") };
-                    let pretty = postgres_expr::print(node, Style::Pretty, names, &column)?;
-                    pretty_keys.push(wrap(pretty));
-                    let text = wrap(postgres_expr::print(node, Style::Plain, names, &column)?);
-                    index_keys.push(ExpressionKey {
-                        text,
-                        type_oid: postgres_expr::type_of(node)?,
-                        collation: postgres_expr::collation_of(node)?,
-                    });
+            match expression_tree {
+                Some(expressions) => {
+                    for key in &expressions?.expressions {
+                        pretty_keys.push(fill(key.pretty.as_deref()?, r.rel)?);
+                        index_keys.push(ExpressionKey {
+                            text: fill(&key.plain, r.rel)?,
+                            type_oid: key.type_oid,
+                            collation: key.collation,
+                        });
+                    }
                 }
+                // An expression key needs its tree.
+                None if r.key.contains(&0) => return None,
+                None => {}
             }
             let predicate = match predicate_tree {
-                Some(tree) => {
-                    let tree = postgres_expr::read(tree)?;
-                    let node = postgres_expr::single_node(&tree)?;
+                Some(predicate) => {
+                    let predicate = predicate?.expressions.first()?;
                     Some((
-                        postgres_expr::print(node, Style::Plain, names, &column)?,
-                        postgres_expr::print(node, Style::Pretty, names, &column)?,
+                        fill(&predicate.plain, r.rel)?,
+                        fill(predicate.pretty.as_deref()?, r.rel)?,
                     ))
                 }
                 None => None,
             };
             Some((pretty_keys, index_keys, predicate))
         };
-        match printed() {
+        match filled() {
             Some((pretty_keys, index_keys, predicate)) => {
                 if expression_tree.is_some() {
                     r.expressions = Some(pretty_keys);
@@ -474,7 +612,11 @@ fn print_expressions(
     }
     #[cfg(test)]
     tests::SERVER_PRINTED.with(|n| n.set(n.get() + server_checks.len() + server_indexes.len()));
-    let printed = server(&server_checks, &server_indexes)?;
+    let printed: ServerPrinted = serde_json::from_str(&ask(&server_printed_statement(
+        &server_checks,
+        &server_indexes,
+    ))?)
+    .map_err(|e| corrupt(e.to_string()))?;
     let checks: HashMap<i64, String> = printed.checks.into_iter().collect();
     for r in constraints
         .iter_mut()
@@ -521,7 +663,8 @@ fn build_from(
     documents: &Documents<'_>,
     constraints: impl FnOnce() -> Result<Vec<ConstraintRow>, DriverError>,
     indexes: impl FnOnce() -> Result<Vec<IndexRow>, DriverError>,
-    server: &ServerPrinter<'_>,
+    catalog: impl FnOnce() -> Result<(Catalog, Option<Templates>), DriverError>,
+    ask: &Ask<'_>,
 ) -> Result<Schema, DriverError> {
     let mut schema = Schema::new(Dialect::Postgres);
     for r in documents.rows::<SchemaColumns>(Query::Schemas)? {
@@ -673,16 +816,16 @@ fn build_from(
             })
             .collect()
     };
-    let catalog = catalog(documents)?;
+    let (catalog, templates) = catalog()?;
     let mut constraints = constraints()?;
     let mut indexes = indexes()?;
-    let expression_keys = print_expressions(
-        documents,
+    let expression_keys = fill_expressions(
+        templates.as_ref(),
         &catalog,
         &key_columns,
         &mut constraints,
         &mut indexes,
-        server,
+        ask,
     )?;
 
     for r in constraints {
@@ -957,13 +1100,6 @@ fn catalog(documents: &Documents<'_>) -> Result<Catalog, DriverError> {
         catalog.keywords.extend(keywords.unwrap_or_default());
     }
     for r in documents.rows::<TypeColumns>(Query::Types)? {
-        let name = TypeName {
-            formatted: r.formatted,
-            kind: r.kind,
-            collation: r.collation,
-            element: if r.array { r.element } else { 0 },
-        };
-        catalog.expressions.types.insert(r.oid, name);
         let info = TypeInfo {
             kind: r.kind,
             base: r.base,
@@ -999,40 +1135,6 @@ fn catalog(documents: &Documents<'_>) -> Result<Catalog, DriverError> {
             name: r.name,
         };
         catalog.collations.insert(r.oid, name);
-    }
-    let names = &mut catalog.expressions;
-    for r in documents.rows::<EnumColumns>(Query::Enums)? {
-        names
-            .enum_labels
-            .extend(r.label_oids.into_iter().zip(r.labels));
-    }
-    for r in documents.rows::<OperatorColumns>(Query::Operators)? {
-        let operator = Operator {
-            schema: r.schema,
-            name: r.name,
-            kind: r.kind,
-            left: r.left,
-            right: r.right,
-        };
-        names.operators.insert(r.oid, operator);
-    }
-    for r in documents.rows::<RoutineColumns>(Query::Routines)? {
-        if r.loose && r.schema == "pg_catalog" {
-            names.ambiguous_functions.insert(r.name.clone());
-        }
-        let args = r.args.split_whitespace().map(str::parse).collect();
-        let Ok(args) = args else {
-            return Err(corrupt(format!(
-                "function {}: arguments {:?}",
-                r.name, r.args
-            )));
-        };
-        let function = Routine {
-            schema: r.schema,
-            name: r.name,
-            args,
-        };
-        names.functions.insert(r.oid, function);
     }
     Ok(catalog)
 }
@@ -1202,8 +1304,6 @@ columns! {
         schema: String,
         name: String,
         labels: Vec<String>,
-        /// The labels' `pg_enum` oids, in the same order.
-        label_oids: Vec<u32>,
     }
 }
 
@@ -1293,9 +1393,6 @@ columns! {
         array: bool,
         element: u32,
         pseudo: Option<String>,
-        /// `format_type(oid, -1)`.
-        formatted: String,
-        collation: u32,
     }
 }
 
@@ -1391,28 +1488,6 @@ columns! {
 }
 
 columns! {
-    struct OperatorRow, OperatorColumns {
-        oid: u32,
-        schema: String,
-        name: String,
-        kind: char,
-        left: u32,
-        right: u32,
-    }
-}
-
-columns! {
-    struct RoutineRow, RoutineColumns {
-        oid: u32,
-        schema: String,
-        name: String,
-        /// `proargtypes`: oids separated by spaces.
-        args: String,
-        loose: bool,
-    }
-}
-
-columns! {
     struct TriggerRow, TriggerColumns {
         rel: i64,
         name: String,
@@ -1459,12 +1534,9 @@ enum Query {
     Indexes,
     Triggers,
     Functions,
-    Operators,
-    Routines,
-    Trees,
 }
 
-const QUERIES: [Query; 21] = [
+const QUERIES: [Query; 18] = [
     Query::Keywords,
     Query::Schemas,
     Query::Extensions,
@@ -1483,9 +1555,6 @@ const QUERIES: [Query; 21] = [
     Query::Indexes,
     Query::Triggers,
     Query::Functions,
-    Query::Operators,
-    Query::Routines,
-    Query::Trees,
 ];
 
 /// Settings that change how the catalog printers write names and literals, and the value
@@ -1551,6 +1620,37 @@ fn columnar(fields: &[(&str, &str)], from: &str) -> String {
     sql
 }
 
+/// Between a query's JSON document and its node trees ([`with_trees`]): JSON text never
+/// holds a raw control character.
+const TREES: char = '\u{1}';
+
+/// A [`columnar`] query whose document is followed by [`TREES`] and the node trees that
+/// `trees` give (kind, oid and tree, expressions of the row; none: a plain [`columnar`]), as entries `kind oid length:tree`, the kind
+/// `c` (a CHECK constraint), `e` (index expressions) or `p` (a predicate). Not in the
+/// JSON: escaping the 6 MB of trees of 2,000 tables into JSON strings cost the server
+/// more than the trees themselves; nor in a query of their own, which read the same
+/// catalog rows again (issue 3).
+fn with_trees(fields: &[(&str, &str)], trees: &[(char, &str, &str)], from: &str) -> String {
+    if trees.is_empty() {
+        return columnar(fields, from);
+    }
+    let json = columnar(fields, "");
+    let entries: Vec<String> = trees
+        .iter()
+        .map(|(kind, oid, tree)| {
+            format!(
+                "coalesce('{kind}' || {oid} || ' ' || octet_length({tree}::text) || ':' \
+                 || {tree}::text, '')"
+            )
+        })
+        .collect();
+    format!(
+        "{}::text || chr(1) || coalesce(string_agg({}, ''), '') {from}",
+        json.trim_end(),
+        entries.join(" || ")
+    )
+}
+
 /// Which part of the work a batch does: the relations whose position in oid order is
 /// `index` modulo `count` (alternating, so that each part gets a similar mix), and the
 /// queries not about relations that [`Share::runs`] gives it. Two connections reading half
@@ -1582,8 +1682,7 @@ impl Share {
             | Query::Types
             | Query::Constraints
             | Query::Indexes
-            | Query::Triggers
-            | Query::Trees => true,
+            | Query::Triggers => true,
             Query::Keywords
             | Query::Schemas
             | Query::Extensions
@@ -1594,7 +1693,7 @@ impl Share {
             | Query::Methods
             | Query::Collations
             | Query::Functions => self.index == 0,
-            Query::Sequences | Query::Operators | Query::Routines => self.index + 1 == self.count,
+            Query::Sequences => self.index + 1 == self.count,
         }
     }
 }
@@ -1670,11 +1769,9 @@ fn statement(history_oid: i64, server_version: i32, share: Share) -> String {
         if i > 0 {
             sql.push_str(",\n");
         }
-        let needed = client_expressions(server_version)
-            || !matches!(query, Query::Operators | Query::Routines | Query::Trees);
-        if share.runs(*query) && needed {
+        if share.runs(*query) {
             sql.push('(');
-            sql.push_str(&query_sql(*query, server_version, share));
+            sql.push_str(&query_sql(*query, server_version));
             sql.push(')');
         } else {
             sql.push_str("NULL");
@@ -1689,7 +1786,7 @@ fn client_expressions(server_version: i32) -> bool {
     (150000..160000).contains(&server_version)
 }
 
-fn query_sql(query: Query, server_version: i32, share: Share) -> String {
+fn query_sql(query: Query, server_version: i32) -> String {
     let client_printed = server_version < CLIENT_PRINTED_BELOW;
     let expressions = client_expressions(server_version);
     match query {
@@ -1720,11 +1817,6 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                 (
                     "labels",
                     "(SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') \
-                     FROM pg_enum e WHERE e.enumtypid = t.oid)",
-                ),
-                (
-                    "label_oids",
-                    "(SELECT coalesce(json_agg(e.oid::int8 ORDER BY e.enumsortorder), '[]') \
                      FROM pg_enum e WHERE e.enumtypid = t.oid)",
                 ),
             ],
@@ -1885,24 +1977,13 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                     ("array", array),
                     ("element", "t.typelem::int8"),
                     ("pseudo", "CASE WHEN t.typtype = 'p' THEN t.typname END"),
-                    ("formatted", "format_type(t.oid, -1)"),
-                    ("collation", "t.typcollation::int8"),
                 ],
-                &format!(
-                    "FROM pg_type t WHERE t.typtype IN ('p', 'd') {} \
+                "FROM pg_type t WHERE t.typtype IN ('p', 'd') \
                  OR t.oid IN (SELECT v.oid FROM (SELECT DISTINCT a.atttypid AS oid FROM col a \
                  WHERE a.own UNION SELECT d.typbasetype FROM pg_type d WHERE d.typtype = 'd') u \
                  CROSS JOIN LATERAL (VALUES (u.oid), \
                  ((SELECT e.typelem FROM pg_type e WHERE e.oid = u.oid))) v(oid)) \
                  OR t.oid IN (SELECT opcintype FROM pg_opclass WHERE opcdefault)",
-                    if expressions && share.index + 1 == share.count {
-                        // The types of constants and casts in expressions, in one share.
-                        "OR t.typnamespace = 'pg_catalog'::regnamespace AND t.typtype <> 'c' \
-                     OR t.typtype = 'e'"
-                    } else {
-                        ""
-                    }
-                ),
             )
         }
         Query::Casts => columnar(
@@ -1958,7 +2039,7 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
             } else {
                 ("NULL::int2[]", "0")
             };
-            columnar(
+            with_trees(
                 &[
                     ("oid", "k.oid::int8"),
                     ("rel", "k.conrelid::int8"),
@@ -2000,6 +2081,11 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                     ("delete_columns", delete_columns),
                     ("index_key", "ix.indkey::int2[]"),
                 ],
+                if expressions {
+                    &[('c', "k.oid", "CASE WHEN k.contype = 'c' THEN k.conbin END")]
+                } else {
+                    &[]
+                },
                 // The index of a primary key or unique constraint, looked up for those only.
                 "FROM pg_constraint k LEFT JOIN LATERAL (SELECT x.* FROM pg_index x \
                  WHERE x.indexrelid = k.conindid) ix ON k.contype IN ('p', 'u') \
@@ -2025,7 +2111,7 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
             } else {
                 "0"
             };
-            columnar(
+            with_trees(
                 &[
                     ("oid", "x.indexrelid::int8"),
                     ("rel", "x.indrelid::int8"),
@@ -2051,7 +2137,8 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                     (
                         "predicate_sql",
                         &format!(
-                            "CASE WHEN NOT ({printed}) THEN pg_get_expr(x.indpred, x.indrelid) END"
+                            "CASE WHEN NOT ({printed} OR {expressions}) \
+                             THEN pg_get_expr(x.indpred, x.indrelid) END"
                         ),
                     ),
                     (
@@ -2063,6 +2150,14 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                         &format!("CASE WHEN NOT {expressions} THEN {EXPRESSIONS} END"),
                     ),
                 ],
+                if expressions {
+                    &[
+                        ('e', "x.indexrelid", "x.indexprs"),
+                        ('p', "x.indexrelid", "x.indpred"),
+                    ]
+                } else {
+                    &[]
+                },
                 "FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid \
                  JOIN pg_am am ON am.oid = ic.relam \
                  WHERE x.indrelid IN (SELECT oid FROM rel) \
@@ -2070,42 +2165,6 @@ fn query_sql(query: Query, server_version: i32, share: Share) -> String {
                  WHERE k.conrelid IN (SELECT oid FROM rel) AND k.contype IN ('p', 'u', 'x'))",
             )
         }
-        Query::Operators => columnar(
-            &[
-                ("oid", "o.oid::int8"),
-                ("schema", "n.nspname"),
-                ("name", "o.oprname"),
-                ("kind", "o.oprkind"),
-                ("left", "o.oprleft::int8"),
-                ("right", "o.oprright::int8"),
-            ],
-            "FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace",
-        ),
-        // Every function a default or an expression may call, and whether looking it up
-        // by name could find another one (VARIADIC, defaults).
-        Query::Routines => columnar(
-            &[
-                ("oid", "p.oid::int8"),
-                ("schema", "n.nspname"),
-                ("name", "p.proname"),
-                ("args", "p.proargtypes::text"),
-                ("loose", "p.provariadic <> 0 OR p.pronargdefaults > 0"),
-            ],
-            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind = 'f'",
-        ),
-        // The node trees of the share's CHECK constraints, index expressions and
-        // predicates, as one text of entries `kind oid length:tree` (`c`, `e`, `p`), not
-        // JSON: escaping 6 MB of trees into JSON strings cost the server more than the
-        // trees themselves (2,000 tables, issue 3).
-        Query::Trees => "SELECT string_agg(u.kind || u.oid || ' ' || octet_length(u.tree) \
-             || ':' || u.tree, '') FROM (\
-             SELECT 'c' AS kind, k.oid, k.conbin::text AS tree FROM pg_constraint k \
-             WHERE k.conrelid IN (SELECT oid FROM rel) AND k.contype = 'c' \
-             UNION ALL SELECT 'e', x.indexrelid, x.indexprs::text FROM pg_index x \
-             WHERE x.indrelid IN (SELECT oid FROM rel) AND x.indexprs IS NOT NULL \
-             UNION ALL SELECT 'p', x.indexrelid, x.indpred::text FROM pg_index x \
-             WHERE x.indrelid IN (SELECT oid FROM rel) AND x.indpred IS NOT NULL) u"
-            .to_owned(),
         // Internal triggers implement foreign keys.
         Query::Triggers => columnar(
             &[
@@ -2695,6 +2754,12 @@ CREATE INDEX multiranges_gist ON multiranges USING gist (m);
         {
             let expression = r.key.contains(&0) && !here;
             assert_eq!(r.definition.is_some(), expression, "{}", r.name);
+            if here {
+                // Nothing about an index is printed by the server: it would open the table.
+                assert!(r.predicate_sql.is_none(), "{}", r.name);
+                assert!(r.predicate.is_none(), "{}", r.name);
+                assert!(r.expressions.is_none(), "{}", r.name);
+            }
         }
         for r in documents
             .rows::<ConstraintColumns>(Query::Constraints)

@@ -53,8 +53,6 @@ pub(super) struct Catalog {
     pub binary_casts: HashSet<(u32, u32)>,
     /// [`Catalog::default_opclass`] by (type, access method), computed once each.
     pub defaults: RefCell<HashMap<(u32, u32), Option<u32>>>,
-    /// What printing expressions needs (PostgreSQL 15 only; empty otherwise).
-    pub expressions: super::postgres_expr::ExprCatalog,
 }
 
 /// An object named in a schema, as the catalog stores it (unquoted).
@@ -144,13 +142,16 @@ impl Catalog {
         quote(&self.keywords, ident)
     }
 
-    /// What [`super::postgres_expr`] prints with; unlike the whole catalog, it can be
-    /// shared between threads.
-    pub fn names(&self) -> super::postgres_expr::Names<'_> {
+    /// What [`super::postgres_expr`] prints with, `expressions` added; unlike the whole
+    /// catalog, it can be shared between threads.
+    pub fn names<'a>(
+        &'a self,
+        expressions: &'a super::postgres_expr::ExprCatalog,
+    ) -> super::postgres_expr::Names<'a> {
         super::postgres_expr::Names {
             keywords: &self.keywords,
             collations: &self.collations,
-            expressions: &self.expressions,
+            expressions,
         }
     }
     fn push_quoted(&self, out: &mut String, ident: &str) {

@@ -21,8 +21,10 @@
 //! compares every expression printed here with the server's on a schema of many shapes
 //! (`expression_variants.sql`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
+
+use serde::Deserialize;
 
 use super::postgres_ddl::{quote, SchemaName};
 
@@ -102,6 +104,148 @@ pub(super) struct TypeName {
     pub collation: u32,
     /// `typelem` of an array type, else 0.
     pub element: u32,
+}
+
+/// The operators, functions and types a set of trees refers to: what [`ExprCatalog`]
+/// must hold to print them, asked of the server with [`names_statement`].
+#[derive(Debug, Default)]
+pub(super) struct Referenced {
+    pub functions: BTreeSet<u32>,
+    pub operators: BTreeSet<u32>,
+    pub types: BTreeSet<u32>,
+}
+
+/// Fields that hold a type's oid, in the nodes printed here.
+const TYPE_FIELDS: [&str; 10] = [
+    "vartype",
+    "consttype",
+    "opresulttype",
+    "funcresulttype",
+    "resulttype",
+    "array_typeid",
+    "element_typeid",
+    "coalescetype",
+    "typeId",
+    "minmaxtype",
+];
+
+impl Referenced {
+    pub fn add(&mut self, tree: &Value<'_>) {
+        match tree {
+            Value::Node(node) => {
+                for (name, value) in &node.fields {
+                    let set = match *name {
+                        "funcid" => &mut self.functions,
+                        "opno" => &mut self.operators,
+                        name if TYPE_FIELDS.contains(&name) => &mut self.types,
+                        _ => {
+                            self.add(value);
+                            continue;
+                        }
+                    };
+                    if let Value::Token(oid) = value {
+                        set.extend(oid.parse::<u32>());
+                    }
+                }
+            }
+            Value::List(items) => items.iter().for_each(|item| self.add(item)),
+            _ => {}
+        }
+    }
+}
+
+/// The statement that reads what printing `referenced` needs, as one JSON document for
+/// [`ExprCatalog::from_json`]: a few hundred rows at most, where reading all of
+/// `pg_proc`, `pg_operator` and `pg_type` cost the server 15 ms on a new backend. Only
+/// oids are spliced in. A `pg_catalog` function's name is ambiguous when a function of that
+/// name takes VARIADIC arguments or has defaults: looking it up by argument types may then
+/// find another.
+pub(super) fn names_statement(referenced: &Referenced) -> String {
+    let list = |oids: &BTreeSet<u32>| {
+        let texts: Vec<String> = oids.iter().map(u32::to_string).collect();
+        format!("'{{{}}}'::oid[]", texts.join(","))
+    };
+    let (functions, operators, types) = (
+        list(&referenced.functions),
+        list(&referenced.operators),
+        list(&referenced.types),
+    );
+    format!(
+        "SELECT json_build_object(\
+         'functions', (SELECT json_agg(json_build_array(p.oid::int8, n.nspname, p.proname, \
+         p.proargtypes::oid[]::int8[], n.nspname = 'pg_catalog' AND EXISTS (SELECT FROM pg_proc q \
+         WHERE q.proname = p.proname AND q.pronamespace = p.pronamespace \
+         AND (q.provariadic <> 0 OR q.pronargdefaults > 0)))) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = ANY({functions})), \
+         'operators', (SELECT json_agg(json_build_array(o.oid::int8, n.nspname, o.oprname, \
+         o.oprkind, o.oprleft::int8, o.oprright::int8)) FROM pg_operator o \
+         JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE o.oid = ANY({operators})), \
+         'types', (SELECT json_agg(json_build_array(t.oid::int8, format_type(t.oid, -1), t.typtype, \
+         t.typcollation::int8, CASE WHEN t.typsubscript = 'pg_catalog.array_subscript_handler'::regproc \
+         THEN t.typelem::int8 ELSE 0 END)) FROM pg_type t WHERE t.oid = ANY({types}) \
+         OR t.oid IN (SELECT e.typelem FROM pg_type e WHERE e.oid = ANY({types}))), \
+         'labels', (SELECT json_agg(json_build_array(e.oid::int8, e.enumlabel)) FROM pg_enum e \
+         WHERE e.enumtypid = ANY({types}) \
+         OR e.enumtypid IN (SELECT t.typelem FROM pg_type t WHERE t.oid = ANY({types}))))"
+    )
+}
+
+/// (oid, schema, name, argument types, ambiguous name).
+type FunctionEntry = (u32, String, String, Vec<u32>, bool);
+/// (oid, schema, name, kind, left, right).
+type OperatorEntry = (u32, String, String, char, u32, u32);
+/// (oid, `format_type`, kind, collation, array element).
+type TypeEntry = (u32, String, char, u32, u32);
+
+/// [`names_statement`]'s document.
+#[derive(Debug, Default, Deserialize)]
+struct NamesDocument {
+    #[serde(default)]
+    functions: Option<Vec<FunctionEntry>>,
+    #[serde(default)]
+    operators: Option<Vec<OperatorEntry>>,
+    #[serde(default)]
+    types: Option<Vec<TypeEntry>>,
+    #[serde(default)]
+    labels: Option<Vec<(u32, String)>>,
+}
+
+impl ExprCatalog {
+    pub fn from_json(json: &str) -> Result<ExprCatalog, serde_json::Error> {
+        let document: NamesDocument = serde_json::from_str(json)?;
+        let mut catalog = ExprCatalog::default();
+        for (oid, schema, name, args, ambiguous) in document.functions.unwrap_or_default() {
+            if ambiguous {
+                catalog.ambiguous_functions.insert(name.clone());
+            }
+            catalog
+                .functions
+                .insert(oid, Routine { schema, name, args });
+        }
+        for (oid, schema, name, kind, left, right) in document.operators.unwrap_or_default() {
+            let operator = Operator {
+                schema,
+                name,
+                kind,
+                left,
+                right,
+            };
+            catalog.operators.insert(oid, operator);
+        }
+        for (oid, formatted, kind, collation, element) in document.types.unwrap_or_default() {
+            let name = TypeName {
+                formatted,
+                kind,
+                collation,
+                element,
+            };
+            catalog.types.insert(oid, name);
+        }
+        catalog
+            .enum_labels
+            .extend(document.labels.unwrap_or_default());
+        Ok(catalog)
+    }
 }
 
 /// A stored node tree, read.
@@ -297,56 +441,34 @@ pub(super) enum Style {
     Pretty,
 }
 
-/// `expression` (one node of a tree) as the server prints it in `style`, its columns
-/// named by `column` (by `attnum`); `None` if it has a part printed only by the server.
-pub(super) fn print(
-    expression: &Node<'_>,
-    style: Style,
-    catalog: Names<'_>,
-    column: &dyn Fn(i16) -> Option<String>,
-) -> Option<String> {
+/// `expression` (one node of a tree) as the server prints it in `style`, but with its
+/// columns left as `\0attnum\0` marks for [`fill`]; `None` if it has a part printed only
+/// by the server. Trees that differ only in which table they are on print alike but for
+/// the names, and most CHECK constraints of a large schema repeat a few shapes (2,000
+/// tables: 1,423 distinct trees for 8,099 constraints), so a template serves many.
+pub(super) fn template(expression: &Node<'_>, style: Style, catalog: Names<'_>) -> Option<String> {
     let mut printer = Printer {
         out: String::with_capacity(64),
         pretty: style == Style::Pretty,
         catalog,
         names: catalog.expressions,
-        column,
-        template: false,
     };
     printer.expr(expression, false)?;
     Some(printer.out)
 }
 
-/// A tree's expression printed with its columns left as `\0attnum\0` marks, for
-/// [`fill`]: trees that differ only in which table they are on print alike but for the
-/// names, and most CHECK constraints of a large schema repeat a few shapes (2,000 tables:
-/// 1,423 distinct trees for 8,099 constraints).
-pub(super) fn template(tree: &str, style: Style, catalog: Names<'_>) -> Option<String> {
-    let tree = read(tree)?;
-    let mut printer = Printer {
-        out: String::with_capacity(64),
-        pretty: style == Style::Pretty,
-        catalog,
-        names: catalog.expressions,
-        column: &|_| None,
-        template: true,
-    };
-    printer.expr(single_node(&tree)?, false)?;
-    Some(printer.out)
-}
-
 /// A [`template`] with its columns named by `column`, quoted as identifiers.
-pub(super) fn fill(
+pub(super) fn fill<'c>(
     template: &str,
-    catalog: Names<'_>,
-    column: &dyn Fn(i16) -> Option<String>,
+    keywords: &HashSet<String>,
+    column: &dyn Fn(i16) -> Option<&'c str>,
 ) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 16);
     for (i, part) in template.split('\0').enumerate() {
         if i % 2 == 0 {
             out.push_str(part);
         } else {
-            out.push_str(&catalog.quote(&column(part.parse().ok()?)?));
+            out.push_str(&quote(keywords, column(part.parse().ok()?)?));
         }
     }
     Some(out)
@@ -413,9 +535,6 @@ struct Printer<'p> {
     pretty: bool,
     catalog: Names<'p>,
     names: &'p ExprCatalog,
-    column: &'p dyn Fn(i16) -> Option<String>,
-    /// Columns as `\0attnum\0` marks ([`template`]).
-    template: bool,
 }
 
 impl Printer<'_> {
@@ -623,7 +742,8 @@ impl Printer<'_> {
         Some(())
     }
 
-    /// A column of the table (`get_variable` with the one-table context of the printers).
+    /// A column of the table (`get_variable` with the one-table context of the printers),
+    /// as a mark for [`fill`].
     fn var(&mut self, node: &Node<'_>) -> Option<()> {
         if node.int("varno")? != 1 || node.int("varlevelsup")? != 0 {
             return None;
@@ -632,12 +752,7 @@ impl Printer<'_> {
         if number <= 0 {
             return None;
         }
-        if self.template {
-            let _ = write!(self.out, "\0{number}\0");
-            return Some(());
-        }
-        let name = (self.column)(number)?;
-        self.out.push_str(&self.catalog.quote(&name));
+        let _ = write!(self.out, "\0{number}\0");
         Some(())
     }
 
