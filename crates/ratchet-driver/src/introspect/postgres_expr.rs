@@ -13,7 +13,7 @@
 //! (array)`, `ARRAY[...]`, `COALESCE`, `NULLIF` and `COLLATE`, in the plain form of
 //! `pg_get_constraintdef` and the pretty form of `pg_get_expr(..., true)`. Anything else
 //! (a `CASE`, a sub-select, a constant of another type, an operator or function the
-//! server would name differently from here) makes [`print`] answer `None`, and the
+//! server would name differently from here) makes [`template`] answer `None`, and the
 //! caller asks the server for that object. Only for PostgreSQL 15, whose printers these
 //! are: other versions keep the server's.
 //!
@@ -839,8 +839,7 @@ impl Printer<'_> {
             FLOAT8 => shortest(f64::from_le_bytes(word()?), 15)?,
             FLOAT4 => {
                 let bytes: [u8; 4] = datum.get(..4)?.try_into().ok()?;
-                shortest(f64::from(f32::from_le_bytes(bytes)), 6)
-                    .filter(|_| f32::from_le_bytes(bytes).to_string().len() < 9)?
+                shortest(f32::from_le_bytes(bytes), 6)?
             }
             TEXT | VARCHAR | BPCHAR => String::from_utf8(varlena(datum)?.to_vec()).ok()?,
             NAME => {
@@ -1159,17 +1158,23 @@ fn numeric(bytes: &[u8]) -> Option<String> {
 }
 
 /// `float8out`/`float4out` with `extra_float_digits` above 0: the shortest digits that
-/// read back as the same value, in fixed notation for decimal exponents from -4 to
-/// `fixed_below - 1`, else as `d.ddde+XX`.
-fn shortest(value: f64, fixed_below: i32) -> Option<String> {
-    if !value.is_finite() {
-        return None;
+/// read back as the same value of the type (as Rust's formatting writes them), in fixed
+/// notation for decimal exponents from -4 to `fixed_below - 1`, else as `d.ddde+XX`.
+/// `None` for NaN and the infinities.
+fn shortest<F>(value: F, fixed_below: i32) -> Option<String>
+where
+    F: std::fmt::Display + std::fmt::LowerExp,
+{
+    let plain = value.to_string();
+    if plain.contains(['N', 'i']) {
+        return None; // NaN, inf
     }
     let scientific = format!("{value:e}");
     let (mantissa, exponent) = scientific.split_once('e')?;
     let exponent: i32 = exponent.parse().ok()?;
-    if value == 0.0 || (-4..fixed_below).contains(&exponent) {
-        return Some(format!("{value}"));
+    let zero = mantissa.trim_start_matches('-') == "0";
+    if zero || (-4..fixed_below).contains(&exponent) {
+        return Some(plain);
     }
     let sign = if exponent < 0 { '-' } else { '+' };
     Some(format!("{mantissa}e{sign}{:02}", exponent.abs()))
@@ -1203,6 +1208,12 @@ mod tests {
         );
         assert_eq!(shortest(1e15, 15).as_deref(), Some("1e+15"));
         assert_eq!(shortest(f64::NAN, 15), None);
+        assert_eq!(shortest(f64::INFINITY, 15), None);
+        assert_eq!(shortest(-0.0f64, 15).as_deref(), Some("-0"));
+        // float4: its own shortest digits, not those of the double it widens to.
+        assert_eq!(shortest(0.1f32, 6).as_deref(), Some("0.1"));
+        assert_eq!(shortest(1234567.0f32, 6).as_deref(), Some("1.234567e+06"));
+        assert_eq!(shortest(123456.0f32, 6).as_deref(), Some("123456"));
     }
 
     #[test]
