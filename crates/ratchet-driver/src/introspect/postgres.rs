@@ -451,35 +451,25 @@ fn print_templates(
             ((kind, oid), id)
         })
         .collect();
-    let (first, second) = distinct.split_at(distinct.len() / 2);
-    fn read<'a>(part: &[(bool, &'a str)]) -> Vec<Option<Value<'a>>> {
-        part.iter()
-            .map(|(_, text)| postgres_expr::read(text))
-            .collect()
-    }
-    let (mut read_trees, second_trees) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| read(second));
-        (read(first), joined(other))
+    let read_trees = in_halves(&distinct, |&(check, text)| {
+        (check, postgres_expr::read(text))
     });
-    read_trees.extend(second_trees);
     let mut referenced = postgres_expr::Referenced::default();
-    read_trees
-        .iter()
-        .flatten()
-        .for_each(|tree| referenced.add(tree));
+    for (_, tree) in &read_trees {
+        if let Some(tree) = tree {
+            referenced.add(tree);
+        }
+    }
     let expressions = ExprCatalog::from_json(&ask(&postgres_expr::names_statement(&referenced))?)
         .map_err(|e| corrupt(format!("names for expressions: {e}")))?;
     let names = catalog.names(&expressions);
     let print = |check: bool, tree: &Value<'_>| -> Option<Printed> {
-        let nodes = if check {
-            vec![postgres_expr::single_node(tree)?]
-        } else {
-            match tree {
-                Value::List(_) => postgres_expr::list_nodes(tree)?,
-                _ => vec![postgres_expr::single_node(tree)?],
-            }
-        };
+        // Index expressions are a list; a CHECK constraint or a predicate is one node.
         let list = matches!(tree, Value::List(_));
+        let nodes = match list {
+            true => postgres_expr::list_nodes(tree)?,
+            false => vec![postgres_expr::single_node(tree)?],
+        };
         let mut expressions = Vec::with_capacity(nodes.len());
         for node in nodes {
             // Index keys: in parentheses unless they look like a function call.
@@ -503,19 +493,20 @@ fn print_templates(
         }
         Some(Printed { expressions })
     };
-    let print_all = |part: &[(bool, &str)], trees: &[Option<Value<'_>>]| -> Vec<Option<Printed>> {
-        part.iter()
-            .zip(trees)
-            .map(|((check, _), tree)| print(*check, tree.as_ref()?))
-            .collect()
-    };
-    let (first_trees, second_trees) = read_trees.split_at(first.len());
-    let (mut printed, second_printed) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| print_all(second, second_trees));
-        (print_all(first, first_trees), joined(other))
-    });
-    printed.extend(second_printed);
+    let printed = in_halves(&read_trees, |(check, tree)| print(*check, tree.as_ref()?));
     Ok(Some(Templates { tree_ids, printed }))
+}
+
+/// `f` of each item, in order, the second half on another thread.
+fn in_halves<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let (first, second) = items.split_at(items.len() / 2);
+    let map = |part: &[T]| part.iter().map(&f).collect::<Vec<R>>();
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| map(second));
+        let mut all = map(first);
+        all.extend(joined(other));
+        all
+    })
 }
 
 /// Fills the rows' CHECK definitions and the indexes' expressions and predicates in from
